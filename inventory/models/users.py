@@ -1,0 +1,70 @@
+"""Users, their role and the locations they are assigned to."""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .core import Location, _enum, utcnow
+
+
+class Role(str, enum.Enum):
+    """Roles (glossary): 应急办 admin, 仓库管理员 keeper, 武装部 civil_defence,
+    居民区 residential manager, read-only viewer (auditors, leaders), and the
+    internal ``system`` account that CLI imports and the seed book under."""
+
+    ADMIN = "admin"
+    KEEPER = "keeper"
+    CIVIL_DEFENCE = "civil_defence"
+    RESIDENTIAL = "residential"
+    VIEWER = "viewer"
+    SYSTEM = "system"
+
+
+user_location = Table(
+    "user_location",
+    db.metadata,
+    Column("user_id", ForeignKey("user.id", ondelete="CASCADE"), primary_key=True),
+    Column("location_id", ForeignKey("location.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class User(UserMixin, db.Model):
+    """A person who signs in.  ``password_hash`` is a werkzeug scrypt/pbkdf2 hash;
+    a user without one (the system account) cannot sign in.  ``locations`` are
+    the locations a keeper, residential manager or civil-defence user works at."""
+
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(80), default="")
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(_enum(Role, "user_role"))
+    email: Mapped[str] = mapped_column(String(160), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    locale: Mapped[str] = mapped_column(String(16), default="")
+    label_layout: Mapped[str] = mapped_column(String(32), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    locations: Mapped[list[Location]] = relationship(
+        secondary=user_location, order_by=Location.code
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: inactive users cannot sign in
+        return bool(self.active) and self.password_hash is not None
+
+    @property
+    def name(self) -> str:
+        """Display name, falling back to the username."""
+        return self.display_name or self.username
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role.value}>"
