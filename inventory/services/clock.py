@@ -1,0 +1,44 @@
+"""Business time: the subdistrict works in Asia/Shanghai; the database stores naive UTC."""
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context
+
+DEFAULT_TZ = "Asia/Shanghai"
+
+
+def business_tz() -> ZoneInfo:
+    """The configured business time zone (``TIMEZONE`` setting, default Asia/Shanghai)."""
+    name = current_app.config.get("TIMEZONE", DEFAULT_TZ) if has_app_context() else DEFAULT_TZ
+    return ZoneInfo(name)
+
+
+def now_utc() -> dt.datetime:
+    """Current time as naive UTC, the form the database stores."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def to_utc_naive(value: dt.datetime) -> dt.datetime:
+    """Convert an aware datetime to naive UTC; a naive value is taken as UTC already."""
+    if value.tzinfo is None:
+        return value
+    return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+def to_local(value: dt.datetime) -> dt.datetime:
+    """Convert a naive-UTC (or aware) datetime to aware business-local time."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(business_tz())
+
+
+def local_today() -> dt.date:
+    """Today's date in the business time zone."""
+    return dt.datetime.now(business_tz()).date()
+
+
+def local_date(value: dt.datetime) -> dt.date:
+    """The business-local calendar date of a naive-UTC or aware datetime."""
+    return to_local(value).date()

@@ -1,0 +1,73 @@
+"""User accounts: creation, passwords and the internal system account."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from ..models import Location, Role, User
+from .errors import InvalidInput
+
+SYSTEM_USERNAME = "system"
+MIN_PASSWORD_LENGTH = 8
+
+
+def get_system_user() -> User:
+    """Return the internal ``system`` account (created if missing) that CLI imports and
+    the demo seed book movements under.  It has no password and cannot sign in."""
+    user = db.session.scalar(db.select(User).where(User.username == SYSTEM_USERNAME))
+    if user is None:
+        user = User(username=SYSTEM_USERNAME, display_name="系统 System", role=Role.SYSTEM,
+                    password_hash=None, active=False)
+        db.session.add(user)
+        db.session.flush()
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    """Hash and store ``password``; raises InvalidInput if shorter than 8 characters."""
+    if password is None or len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(_l("A password needs at least %(n)s characters.", n=MIN_PASSWORD_LENGTH),
+                           field="password")
+    user.password_hash = generate_password_hash(password)
+
+
+def verify_password(user: User | None, password: str) -> bool:
+    """True when ``user`` may sign in with ``password`` (active and hash matches)."""
+    if user is None or not user.password_hash or not user.active:
+        return False
+    return check_password_hash(user.password_hash, password or "")
+
+
+def create_user(*, username: str, password: str, role: Role | str, display_name: str = "",
+                location_codes: list[str] | tuple[str, ...] = (), email: str = "") -> User:
+    """Create a user with ``role`` assigned to the locations with ``location_codes``.
+
+    Raises InvalidInput for a taken or malformed username, a short password, an
+    unknown role or location code, or a location-scoped role without locations.
+    """
+    username = (username or "").strip()
+    if not username or len(username) > 64 or any(c.isspace() for c in username):
+        raise InvalidInput(_l("A username is 1–64 characters without spaces."), field="username")
+    if db.session.scalar(db.select(User.id).where(User.username == username)) is not None:
+        raise InvalidInput(_l("The username %(name)s is taken.", name=username), field="username")
+    try:
+        role = Role(role)
+    except ValueError:
+        raise InvalidInput(_l("Unknown role."), field="role") from None
+    if role == Role.SYSTEM:
+        raise InvalidInput(_l("Unknown role."), field="role")
+    locations = []
+    for code in location_codes:
+        loc = db.session.scalar(db.select(Location).where(Location.code == code))
+        if loc is None:
+            raise InvalidInput(_l("Unknown location code %(code)s.", code=code), field="locations")
+        locations.append(loc)
+    if role in (Role.KEEPER, Role.RESIDENTIAL, Role.CIVIL_DEFENCE) and not locations:
+        raise InvalidInput(_l("This role needs at least one assigned location."), field="locations")
+    user = User(username=username, display_name=display_name.strip(), role=role, email=email.strip())
+    set_password(user, password)
+    user.locations = locations
+    db.session.add(user)
+    db.session.flush()
+    return user
