@@ -458,16 +458,18 @@ def issue(*, location_id: int, item_id: int, quantity: Decimal | int | str, user
     for batch in chosen:
         if remaining <= 0:
             break
+        on_hand = batch.quantity  # as read above; re-read only when a concurrent writer changed it
         for _attempt in range(_RETRIES):
-            on_hand = _current_quantity(batch.id)
             take = min(on_hand, remaining)
             if take <= 0:
                 break
-            if _take(batch, take, location.id):
-                _book(doc, batch, MovementKind.ISSUE, -take, location_id=location.id,
-                      reason=doc.reason, fefo_override=override)
-                remaining -= take
-                break
+            if not _take(batch, take, location.id):
+                on_hand = _current_quantity(batch.id)
+                continue
+            _book(doc, batch, MovementKind.ISSUE, -take, location_id=location.id,
+                  reason=doc.reason, fefo_override=override)
+            remaining -= take
+            break
     if remaining > 0:
         # Concurrent issues used the stock between our read and our update.
         raise _short(item, qty - remaining, qty)
@@ -747,8 +749,8 @@ def check_ledger() -> list[LedgerDiscrepancy]:
     Two grouped queries: (1) each batch's quantity against the sum of all its
     movements; (2) per batch and location, the movement sum must equal the
     batch quantity where the batch is and zero everywhere else (a batch's stock
-    cannot be booked at a place it is not).  Returns the discrepancies; empty
-    means the ledger balances.
+    cannot be booked at a place it is not).  Returns one discrepancy per
+    offending batch, by batch id; empty means the ledger balances.
     """
     problems: list[LedgerDiscrepancy] = []
     sums = (
@@ -775,9 +777,11 @@ def check_ledger() -> list[LedgerDiscrepancy]:
         .group_by(Movement.batch_id, Movement.location_id, Batch.location_id, Batch.quantity,
                   Batch.label_code)
     )
+    flagged = {p.batch_id for p in problems}
     for batch_id, mv_loc, total, batch_loc, book, code in per_location:
         expected = book if mv_loc == batch_loc else Decimal(0)
-        if total != expected:
+        if total != expected and batch_id not in flagged:
+            flagged.add(batch_id)
             problems.append(LedgerDiscrepancy(
                 batch_id, code, book, total,
                 f"movements at location {mv_loc} sum to {total}, expected {expected}",

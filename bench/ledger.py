@@ -1,0 +1,200 @@
+"""Ledger throughput: movements per second for issue and receive.
+
+Runs on SQLite and PostgreSQL at 1, 4 and 16 concurrent worker processes (a
+multi-worker web deployment), and times the raw-SQL equivalent — one
+conditional UPDATE plus one INSERT per movement, through the same driver — in
+the same run, so the ratio shows what the service layer (validation, ORM,
+documents) costs.  Every worker commits once per operation, as a request would.
+
+Usage:  python bench/ledger.py [--seconds 3] [--backends sqlite,postgresql]
+PostgreSQL URL: $BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/inventory_bench;
+the database is created if missing and its schema rebuilt).
+"""
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+PG_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/inventory_bench")
+WORKERS = (1, 4, 16)
+
+
+def _app(uri: str):
+    from inventory import create_app
+
+    return create_app("test", SQLALCHEMY_DATABASE_URI=uri)
+
+
+def prepare(uri: str) -> dict:
+    """Build the schema and one location, item, user, a large batch and a document."""
+    from flask_migrate import upgrade
+    from sqlalchemy import create_engine, text
+
+    from inventory.extensions import db
+    from inventory.services import catalogue, ledger
+    from inventory.services.users import create_user
+
+    if uri.startswith("postgresql"):
+        admin = create_engine(uri.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
+        name = uri.rsplit("/", 1)[1]
+        with admin.connect() as con:
+            if not con.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
+                con.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        engine = create_engine(uri)
+        with engine.begin() as con:
+            con.execute(text("DROP SCHEMA public CASCADE"))
+            con.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    app = _app(uri)
+    with app.app_context():
+        upgrade()
+        catalogue.ensure_top_categories()
+        loc, _ = catalogue.upsert_location(catalogue.LocationData(code="B1", kind="depot", name_zh="基准库"))
+        item, _ = catalogue.upsert_item(catalogue.ItemData(code="W", name_zh="水", unit="箱",
+                                                           category_code="1000000"))
+        user = create_user(username="bench", password="benchmark", role="admin")
+        doc = ledger.receive(location_id=loc.id, user=user,
+                             lines=[ledger.ReceiptLine(item.id, Decimal("90000000"))])
+        db.session.commit()
+        ids = dict(location=loc.id, item=item.id, user=user.id, batch=doc.movements[0].batch_id,
+                   document=doc.id)
+        db.engine.dispose()
+    return ids
+
+
+def _orm_worker(uri, ids, op, deadline, start_event, counter, ready):
+    import datetime as dt
+
+    from inventory.extensions import db
+    from inventory.models import User
+    from inventory.services import ledger
+
+    app = _app(uri)
+    done = 0
+    with app.app_context():
+        user = db.session.get(User, ids["user"])
+        today = dt.date.today()
+        with ready.get_lock():
+            ready.value += 1
+        start_event.wait()
+        while time.perf_counter() < deadline.value:
+            if op == "issue":
+                ledger.issue(location_id=ids["location"], item_id=ids["item"], quantity=1, user=user,
+                             recipient="bench", today=today)
+            else:
+                ledger.receive(location_id=ids["location"], user=user,
+                               lines=[ledger.ReceiptLine(ids["item"], 1)])
+            db.session.commit()
+            done += 1
+        db.engine.dispose()
+    with counter.get_lock():
+        counter.value += done
+
+
+def _raw_worker(uri, ids, op, deadline, start_event, counter, ready):
+    """One conditional UPDATE + one INSERT per movement, straight through the driver."""
+    now = "2026-01-01 00:00:00"
+    if uri.startswith("sqlite"):
+        import sqlite3
+
+        con = sqlite3.connect(uri.replace("sqlite:///", ""), timeout=5)
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("PRAGMA synchronous=NORMAL")
+        mark = "?"
+    else:
+        import psycopg
+
+        con = psycopg.connect(uri.replace("postgresql+psycopg://", "postgresql://"))
+        mark = "%s"
+    update_issue = (f"UPDATE batch SET quantity_milli = quantity_milli - 1000 "
+                    f"WHERE id = {mark} AND location_id = {mark} AND quantity_milli >= 1000")
+    update_receive = f"UPDATE batch SET quantity_milli = quantity_milli + 1000 WHERE id = {mark} AND location_id = {mark}"
+    insert = (f"INSERT INTO movement (kind, document_id, batch_id, item_id, location_id, quantity_milli, "
+              f"user_id, occurred_at, recorded_at, reason, fefo_override) "
+              f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark}, {mark}, {mark}, {mark}, {mark}, '', {'0' if mark == '?' else 'false'})")
+    done = 0
+    with ready.get_lock():
+        ready.value += 1
+    start_event.wait()
+    while time.perf_counter() < deadline.value:
+        cur = con.cursor()
+        if op == "issue":
+            cur.execute(update_issue, (ids["batch"], ids["location"]))
+            kind, qty = "issue", -1000
+        else:
+            cur.execute(update_receive, (ids["batch"], ids["location"]))
+            kind, qty = "adjust", 1000
+        assert cur.rowcount == 1
+        cur.execute(insert, (kind, ids["document"], ids["batch"], ids["item"], ids["location"], qty,
+                             ids["user"], now, now))
+        con.commit()
+        done += 1
+    con.close()
+    with counter.get_lock():
+        counter.value += done
+
+
+def measure(uri, ids, op, workers, seconds, raw: bool) -> float:
+    """Movements per second with ``workers`` processes for ``seconds``."""
+    ctx = mp.get_context("spawn")
+    counter = ctx.Value("q", 0)
+    deadline = ctx.Value("d", float("inf"))
+    ready = ctx.Value("i", 0)
+    start = ctx.Event()
+    target = _raw_worker if raw else _orm_worker
+    procs = [ctx.Process(target=target, args=(uri, ids, op, deadline, start, counter, ready))
+             for _ in range(workers)]
+    for p in procs:
+        p.start()
+    while ready.value < workers:  # every worker has imported, built its app and connected
+        time.sleep(0.05)
+    t0 = time.perf_counter()
+    deadline.value = t0 + seconds
+    start.set()
+    for p in procs:
+        p.join()
+    elapsed = time.perf_counter() - t0
+    return counter.value / elapsed
+
+
+def main() -> None:
+    """Print the throughput table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    args = parser.parse_args()
+    tmp = tempfile.mkdtemp(prefix="bench-ledger-")
+    urls = {"sqlite": f"sqlite:///{tmp}/bench.db",
+            "postgresql": PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)}
+    print(f"Ledger throughput, {args.seconds:g} s per cell, {os.cpu_count()} cores; "
+          "raw = one conditional UPDATE + one INSERT per movement.\n")
+    print("| backend | operation | workers | ledger service mv/s | raw SQL mv/s | service / raw |")
+    print("|---|---|---|---|---|---|")
+    for backend in args.backends.split(","):
+        uri = urls[backend]
+        ids = prepare(uri)
+        for op in ("issue", "receive"):
+            for workers in WORKERS:
+                service = measure(uri, ids, op, workers, args.seconds, raw=False)
+                raw = measure(uri, ids, op, workers, args.seconds, raw=True)
+                print(f"| {backend} | {op} | {workers} | {service:,.0f} | {raw:,.0f} | {service / raw:.2f} |",
+                      flush=True)
+        from inventory.services import ledger
+
+        app = _app(uri)
+        with app.app_context():
+            problems = ledger.check_ledger()
+        print(f"\n{backend}: ledger check after the run: {'OK' if not problems else problems[:3]}\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,432 @@
+"""Ledger operations and their refusals, on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+
+from inventory.extensions import db
+from inventory.models import AppendOnlyError, Batch, Document, Movement, MovementKind
+from inventory.services import ledger
+from inventory.services.errors import AlreadyDone, InsufficientStock, InvalidInput, NotFound
+
+D = Decimal
+
+
+def counts():
+    return tuple(db.session.scalar(select(func.count()).select_from(m)) for m in (Batch, Movement, Document))
+
+
+@pytest.fixture
+def setup(any_app, f):
+    depot = f.location("DEP1", name_zh="海尚源深")
+    other = f.location("DEP2", name_zh="恒大华府")
+    water = f.item("W1", name_zh="瓶装水", unit="箱")
+    diesel = f.item("D1", name_zh="柴油", unit="L", unit_precision=1)
+    keeper = f.user("keeper", [depot, other])
+    f.commit()
+    return dict(depot=depot, other=other, water=water, diesel=diesel, keeper=keeper, f=f)
+
+
+def refused(exc_type, fn, **kwargs):
+    """Call ``fn``; assert it raises ``exc_type`` and that nothing was written after rollback."""
+    before = counts()
+    with pytest.raises(exc_type) as info:
+        fn(**kwargs)
+    db.session.rollback()
+    assert counts() == before
+    return info.value
+
+
+# ----------------------------------------------------------------- receive
+
+
+def test_receive_creates_batches_movements_and_numbered_document(setup, today):
+    s = setup
+    doc = ledger.receive(
+        location_id=s["depot"].id, user=s["keeper"], supplier="供应商甲", external_ref="PO-7",
+        occurred_at=dt.datetime(2026, 11, 28, 2, 0),
+        lines=[
+            ledger.ReceiptLine(s["water"].id, 120, lot_number="L1", produced_on=dt.date(2026, 10, 1),
+                               expires_on=dt.date(2027, 10, 1)),
+            ledger.ReceiptLine(s["diesel"].id, "200.5", lot_number="D-9"),
+        ],
+    )
+    db.session.commit()
+    assert doc.number == f"RK-20261128-{doc.id:06d}"
+    assert [m.kind for m in doc.movements] == [MovementKind.RECEIVE, MovementKind.RECEIVE]
+    water_batch, diesel_batch = (m.batch for m in doc.movements)
+    assert water_batch.quantity == D("120")
+    assert diesel_batch.quantity == D("200.5")
+    assert water_batch.received_on == dt.date(2026, 11, 28)  # 10:00 in Shanghai
+    assert water_batch.supplier == "供应商甲"
+    assert len(water_batch.label_code) == 12 and water_batch.label_code != diesel_batch.label_code
+    assert [m.quantity for m in doc.movements] == [D("120"), D("200.5")]
+    assert ledger.check_ledger() == []
+
+
+@pytest.mark.parametrize("quantity, message", [
+    (0, "greater than zero"), (-3, "greater than zero"), ("1.5", "whole units"), ("abc", "number"),
+    ("1e12", "too large"),
+])
+def test_receive_refuses_bad_quantities(setup, quantity, message):
+    s = setup
+    err = refused(InvalidInput, ledger.receive, location_id=s["depot"].id, user=s["keeper"],
+                  lines=[ledger.ReceiptLine(s["water"].id, quantity)])
+    assert message in str(err)
+    assert str(err).startswith("Line 1:")
+
+
+def test_receive_refuses_finer_than_unit_precision(setup):
+    s = setup
+    err = refused(InvalidInput, ledger.receive, location_id=s["depot"].id, user=s["keeper"],
+                  lines=[ledger.ReceiptLine(s["water"].id, 5),
+                         ledger.ReceiptLine(s["diesel"].id, "10.25")])
+    assert str(err) == "Line 2: L allows at most 1 decimal places."
+
+
+def test_receive_refuses_float(setup):
+    s = setup
+    refused(InvalidInput, ledger.receive, location_id=s["depot"].id, user=s["keeper"],
+            lines=[ledger.ReceiptLine(s["diesel"].id, 10.5)])
+
+
+def test_receive_refuses_bad_dates(setup):
+    s = setup
+    err = refused(InvalidInput, ledger.receive, location_id=s["depot"].id, user=s["keeper"],
+                  lines=[ledger.ReceiptLine(s["water"].id, 5, produced_on=dt.date(2026, 5, 1),
+                                            expires_on=dt.date(2026, 4, 1))])
+    assert "expiry date is before the production date" in str(err)
+    err = refused(InvalidInput, ledger.receive, location_id=s["depot"].id, user=s["keeper"],
+                  occurred_at=dt.datetime(2026, 11, 1, 4),
+                  lines=[ledger.ReceiptLine(s["water"].id, 5, produced_on=dt.date(2026, 11, 20))])
+    assert "production date is after" in str(err)
+    err = refused(InvalidInput, ledger.receive, location_id=s["depot"].id, user=s["keeper"],
+                  occurred_at=dt.datetime.now() + dt.timedelta(days=2),
+                  lines=[ledger.ReceiptLine(s["water"].id, 5)])
+    assert "future" in str(err)
+
+
+def test_receive_expired_batch_needs_explicit_override(setup):
+    s = setup
+    line = dict(item_id=s["water"].id, quantity=5, expires_on=dt.date(2026, 1, 1))
+    err = refused(InvalidInput, ledger.receive, location_id=s["depot"].id, user=s["keeper"],
+                  lines=[ledger.ReceiptLine(**line)])
+    assert "expired on 2026-01-01" in str(err)
+    doc = ledger.receive(location_id=s["depot"].id, user=s["keeper"],
+                         lines=[ledger.ReceiptLine(**line, allow_expired=True)])
+    db.session.commit()
+    assert doc.movements[0].batch.quantity == 5
+
+
+def test_receive_refuses_unknown_or_inactive_item_and_location(setup):
+    s = setup
+    refused(NotFound, ledger.receive, location_id=99999, user=s["keeper"],
+            lines=[ledger.ReceiptLine(s["water"].id, 1)])
+    refused(NotFound, ledger.receive, location_id=s["depot"].id, user=s["keeper"],
+            lines=[ledger.ReceiptLine(99999, 1)])
+    s["water"].active = False
+    s["other"].active = False
+    db.session.commit()
+    err = refused(InvalidInput, ledger.receive, location_id=s["depot"].id, user=s["keeper"],
+                  lines=[ledger.ReceiptLine(s["water"].id, 1)])
+    assert "inactive" in str(err)
+    err = refused(InvalidInput, ledger.receive, location_id=s["other"].id, user=s["keeper"],
+                  lines=[ledger.ReceiptLine(s["diesel"].id, 1)])
+    assert "inactive" in str(err)
+
+
+def test_receive_refuses_empty_note_and_foreign_shelf(setup):
+    s = setup
+    refused(InvalidInput, ledger.receive, location_id=s["depot"].id, user=s["keeper"], lines=[])
+    from inventory.services.catalogue import ensure_sub_location
+
+    shelf = ensure_sub_location(s["other"], "X-01")
+    db.session.commit()
+    err = refused(InvalidInput, ledger.receive, location_id=s["depot"].id, user=s["keeper"],
+                  lines=[ledger.ReceiptLine(s["water"].id, 1, sub_location_id=shelf.id)])
+    assert "does not belong" in str(err)
+
+
+def test_repeated_request_token_books_once(setup):
+    s = setup
+    kwargs = dict(location_id=s["depot"].id, user=s["keeper"], request_token="tok-1",
+                  lines=[ledger.ReceiptLine(s["water"].id, 3)])
+    first = ledger.receive(**kwargs)
+    db.session.commit()
+    err = refused(AlreadyDone, ledger.receive, **kwargs)
+    assert err.document_id == first.id
+    assert db.session.scalar(select(func.sum(Batch.quantity))) == D(3)
+
+
+# ----------------------------------------------------------------- issue
+
+
+def test_issue_takes_nearest_expiry_first_across_batches(setup, today):
+    s, f = setup, setup["f"]
+    late = f.stock(s["depot"], s["water"], 10, expires_on=today + dt.timedelta(days=300), lot="late")
+    never = f.stock(s["depot"], s["water"], 10, lot="no-expiry")
+    soon = f.stock(s["depot"], s["water"], 4, expires_on=today + dt.timedelta(days=20), lot="soon")
+    expired = f.stock(s["depot"], s["water"], 50, expires_on=today - dt.timedelta(days=1), lot="old",
+                      allow_expired=True, days_ago=400)
+    f.commit()
+    plan = ledger.fefo_plan(s["depot"].id, s["water"].id, D(12), today)
+    assert [(a.batch.lot_number, a.quantity) for a in plan] == [("soon", 4), ("late", 8)]
+    doc = ledger.issue(location_id=s["depot"].id, item_id=s["water"].id, quantity=12, user=s["keeper"],
+                       recipient="菊园居民区", reason="演练", today=today)
+    db.session.commit()
+    assert [(m.batch.lot_number, m.quantity) for m in doc.movements] == [("soon", D(-4)), ("late", D(-8))]
+    assert not any(m.fefo_override for m in doc.movements)
+    assert (soon.quantity, late.quantity, never.quantity, expired.quantity) == (0, 2, 10, 50)
+    assert doc.counterparty == "菊园居民区" and doc.number.startswith("CK-")
+
+
+def test_issue_never_counts_expired_stock(setup, today):
+    s, f = setup, setup["f"]
+    f.stock(s["depot"], s["water"], 5, expires_on=today + dt.timedelta(days=5))
+    f.stock(s["depot"], s["water"], 50, expires_on=today - dt.timedelta(days=1), allow_expired=True,
+            days_ago=30)
+    f.commit()
+    err = refused(InsufficientStock, ledger.issue, location_id=s["depot"].id, item_id=s["water"].id,
+                  quantity=6, user=s["keeper"], recipient="x", today=today)
+    assert "6 箱 requested, 5 箱 usable" in str(err)
+
+
+def test_issue_from_named_batch_records_the_override(setup, today):
+    s, f = setup, setup["f"]
+    first = f.stock(s["depot"], s["water"], 10, expires_on=today + dt.timedelta(days=10))
+    second = f.stock(s["depot"], s["water"], 10, expires_on=today + dt.timedelta(days=90))
+    f.commit()
+    doc = ledger.issue(location_id=s["depot"].id, item_id=s["water"].id, quantity=3, user=s["keeper"],
+                       recipient="x", today=today, batch_id=second.id)
+    assert doc.movements[0].batch_id == second.id and doc.movements[0].fefo_override is True
+    doc = ledger.issue(location_id=s["depot"].id, item_id=s["water"].id, quantity=3, user=s["keeper"],
+                       recipient="x", today=today, batch_id=first.id)
+    assert doc.movements[0].fefo_override is False
+    db.session.commit()
+    assert (first.quantity, second.quantity) == (7, 7)
+
+
+def test_issue_refusals(setup, today):
+    s, f = setup, setup["f"]
+    batch = f.stock(s["depot"], s["water"], 10, expires_on=today + dt.timedelta(days=10))
+    old = f.stock(s["depot"], s["water"], 10, expires_on=today - dt.timedelta(days=2), allow_expired=True)
+    elsewhere = f.stock(s["other"], s["water"], 10)
+    f.commit()
+    base = dict(location_id=s["depot"].id, item_id=s["water"].id, user=s["keeper"], today=today)
+    assert "recipient" in str(refused(InvalidInput, ledger.issue, **base, quantity=1, recipient=" "))
+    refused(InsufficientStock, ledger.issue, **base, quantity=11, recipient="x")
+    refused(InsufficientStock, ledger.issue, **base, quantity=11, recipient="x", batch_id=batch.id)
+    err = refused(InvalidInput, ledger.issue, **base, quantity=1, recipient="x", batch_id=old.id)
+    assert "dispose" in str(err)
+    refused(InvalidInput, ledger.issue, **base, quantity=1, recipient="x", batch_id=elsewhere.id)
+    refused(InvalidInput, ledger.issue, **base, quantity="0.5", recipient="x")
+
+
+def test_decimal_quantities_stay_exact(setup, today):
+    s, f = setup, setup["f"]
+    batch = f.stock(s["depot"], s["diesel"], "0.3")
+    for _ in range(3):
+        ledger.issue(location_id=s["depot"].id, item_id=s["diesel"].id, quantity="0.1", user=s["keeper"],
+                     recipient="发电机", today=today)
+    db.session.commit()
+    assert batch.quantity == D("0.0")
+    assert ledger.check_ledger() == []
+
+
+# ----------------------------------------------------------------- transfer
+
+
+def test_transfer_whole_batch_keeps_identity_dates_and_label(setup, today):
+    s, f = setup, setup["f"]
+    batch = f.stock(s["depot"], s["water"], 10, lot="L7", produced_on=dt.date(2026, 1, 1),
+                    expires_on=dt.date(2027, 1, 1))
+    f.commit()
+    code, received = batch.label_code, batch.received_on
+    doc = ledger.transfer(batch_id=batch.id, quantity=10, to_location_id=s["other"].id, user=s["keeper"],
+                          reason="调拨")
+    db.session.commit()
+    assert doc.number.startswith("DB-") and doc.counterparty_location_id == s["other"].id
+    assert batch.location_id == s["other"].id
+    assert (batch.label_code, batch.lot_number, batch.received_on, batch.quantity) == (code, "L7", received, 10)
+    assert [(m.kind, m.location_id, m.quantity) for m in doc.movements] == [
+        (MovementKind.TRANSFER_OUT, s["depot"].id, D(-10)), (MovementKind.TRANSFER_IN, s["other"].id, D(10))]
+    assert ledger.check_ledger() == []
+
+
+def test_partial_transfer_splits_and_a_second_one_merges(setup):
+    s, f = setup, setup["f"]
+    batch = f.stock(s["depot"], s["water"], 10, lot="L8", expires_on=dt.date(2027, 5, 1))
+    f.commit()
+    doc = ledger.transfer(batch_id=batch.id, quantity=4, to_location_id=s["other"].id, user=s["keeper"])
+    db.session.commit()
+    split = doc.movements[1].batch
+    assert split.id != batch.id and split.split_from_id == batch.id
+    assert (split.lot_number, split.expires_on, split.received_on) == ("L8", batch.expires_on, batch.received_on)
+    assert split.label_code != batch.label_code
+    ledger.transfer(batch_id=batch.id, quantity=2, to_location_id=s["other"].id, user=s["keeper"])
+    db.session.commit()
+    assert (batch.quantity, split.quantity) == (4, 6)
+    assert db.session.scalar(select(func.count(Batch.id))) == 2
+    assert ledger.check_ledger() == []
+
+
+def test_transfer_refusals(setup):
+    s, f = setup, setup["f"]
+    batch = f.stock(s["depot"], s["water"], 10)
+    f.commit()
+    base = dict(batch_id=batch.id, user=s["keeper"])
+    assert "different destination" in str(refused(InvalidInput, ledger.transfer, **base, quantity=1,
+                                                  to_location_id=s["depot"].id))
+    refused(InsufficientStock, ledger.transfer, **base, quantity=11, to_location_id=s["other"].id)
+    refused(NotFound, ledger.transfer, **base, quantity=1, to_location_id=424242)
+    refused(NotFound, ledger.transfer, batch_id=424242, user=s["keeper"], quantity=1,
+            to_location_id=s["other"].id)
+    s["other"].active = False
+    db.session.commit()
+    refused(InvalidInput, ledger.transfer, **base, quantity=1, to_location_id=s["other"].id)
+
+
+# ----------------------------------------------------------------- adjust / dispose
+
+
+def test_adjust_and_dispose(setup):
+    s, f = setup, setup["f"]
+    batch = f.stock(s["depot"], s["diesel"], "100.0")
+    f.commit()
+    up = ledger.adjust(batch_id=batch.id, delta="2.5", user=s["keeper"], reason="盘盈")
+    down = ledger.adjust(batch_id=batch.id, delta="-0.5", user=s["keeper"], reason="盘亏")
+    gone = ledger.dispose(batch_id=batch.id, quantity="12", user=s["keeper"], reason="变质")
+    db.session.commit()
+    assert batch.quantity == D("90.0")
+    assert (up.number[:2], down.number[:2], gone.number[:2]) == ("TZ", "TZ", "BF")
+    assert [m.kind for m in gone.movements] == [MovementKind.DISPOSE]
+    refused(InvalidInput, ledger.adjust, batch_id=batch.id, delta="1", user=s["keeper"], reason="")
+    refused(InvalidInput, ledger.adjust, batch_id=batch.id, delta="0", user=s["keeper"], reason="x")
+    refused(InsufficientStock, ledger.adjust, batch_id=batch.id, delta="-90.1", user=s["keeper"], reason="x")
+    refused(InvalidInput, ledger.dispose, batch_id=batch.id, quantity="1", user=s["keeper"], reason=" ")
+    refused(InsufficientStock, ledger.dispose, batch_id=batch.id, quantity="90.1", user=s["keeper"],
+            reason="x")
+    assert ledger.check_ledger() == []
+
+
+# ----------------------------------------------------------------- reverse
+
+
+def test_reverse_points_at_the_original_and_only_once(setup):
+    s, f = setup, setup["f"]
+    batch = f.stock(s["depot"], s["water"], 10)
+    f.commit()
+    receipt = db.session.scalar(select(Movement).where(Movement.batch_id == batch.id))
+    doc = ledger.reverse(movement_id=receipt.id, user=s["keeper"], reason="录入错误")
+    db.session.commit()
+    rev = doc.movements[0]
+    assert (rev.kind, rev.quantity, rev.reverses_id) == (MovementKind.REVERSE, D(-10), receipt.id)
+    assert batch.quantity == 0 and doc.number.startswith("CX-")
+    assert doc.external_ref == receipt.document.number
+    refused(AlreadyDone, ledger.reverse, movement_id=receipt.id, user=s["keeper"], reason="again")
+    err = refused(InvalidInput, ledger.reverse, movement_id=rev.id, user=s["keeper"], reason="x")
+    assert "cannot itself be reversed" in str(err)
+    refused(InvalidInput, ledger.reverse, movement_id=receipt.id, user=s["keeper"], reason="")
+    refused(NotFound, ledger.reverse, movement_id=987654, user=s["keeper"], reason="x")
+    assert ledger.check_ledger() == []
+
+
+def test_reverse_refuses_when_stock_already_used(setup, today):
+    s, f = setup, setup["f"]
+    batch = f.stock(s["depot"], s["water"], 10)
+    ledger.issue(location_id=s["depot"].id, item_id=s["water"].id, quantity=8, user=s["keeper"],
+                 recipient="x", today=today)
+    f.commit()
+    receipt = db.session.scalar(select(Movement).where(Movement.batch_id == batch.id,
+                                                       Movement.kind == MovementKind.RECEIVE))
+    err = refused(InsufficientStock, ledger.reverse, movement_id=receipt.id, user=s["keeper"], reason="x")
+    assert "already been used" in str(err)
+
+
+def test_reverse_issue_document_across_batches(setup, today):
+    s, f = setup, setup["f"]
+    a = f.stock(s["depot"], s["water"], 3, expires_on=today + dt.timedelta(days=3))
+    b = f.stock(s["depot"], s["water"], 9, expires_on=today + dt.timedelta(days=30))
+    doc = ledger.issue(location_id=s["depot"].id, item_id=s["water"].id, quantity=5, user=s["keeper"],
+                       recipient="x", today=today)
+    f.commit()
+    ledger.reverse_document(document_id=doc.id, user=s["keeper"], reason="领错了")
+    db.session.commit()
+    assert (a.quantity, b.quantity) == (3, 9)
+    refused(AlreadyDone, ledger.reverse_document, document_id=doc.id, user=s["keeper"], reason="x")
+    assert ledger.check_ledger() == []
+
+
+def test_reverse_whole_transfer_returns_the_batch(setup):
+    s, f = setup, setup["f"]
+    batch = f.stock(s["depot"], s["water"], 10)
+    doc = ledger.transfer(batch_id=batch.id, quantity=10, to_location_id=s["other"].id, user=s["keeper"])
+    f.commit()
+    rev = ledger.reverse(movement_id=doc.movements[1].id, user=s["keeper"], reason="调错库")
+    db.session.commit()
+    assert batch.location_id == s["depot"].id and batch.quantity == 10
+    assert sorted(m.reverses_id for m in rev.movements) == sorted(m.id for m in doc.movements)
+    assert ledger.check_ledger() == []
+
+
+def test_reverse_partial_transfer_and_moved_batch_guard(setup):
+    s, f = setup, setup["f"]
+    third = f.location("DEP3")
+    batch = f.stock(s["depot"], s["water"], 10)
+    doc = ledger.transfer(batch_id=batch.id, quantity=4, to_location_id=s["other"].id, user=s["keeper"])
+    f.commit()
+    split = doc.movements[1].batch
+    ledger.reverse(movement_id=doc.movements[0].id, user=s["keeper"], reason="x")
+    db.session.commit()
+    assert (batch.quantity, split.quantity) == (10, 0)
+    # A receipt whose batch has since moved elsewhere whole cannot be reversed in place.
+    moved = f.stock(s["depot"], s["water"], 5)
+    ledger.transfer(batch_id=moved.id, quantity=5, to_location_id=third.id, user=s["keeper"])
+    f.commit()
+    receipt = db.session.scalar(select(Movement).where(Movement.batch_id == moved.id,
+                                                       Movement.kind == MovementKind.RECEIVE))
+    err = refused(InvalidInput, ledger.reverse, movement_id=receipt.id, user=s["keeper"], reason="x")
+    assert "moved" in str(err)
+    assert ledger.check_ledger() == []
+
+
+# ----------------------------------------------------------------- append-only and check
+
+
+def test_movements_are_append_only(setup, backend):
+    s, f = setup, setup["f"]
+    f.stock(s["depot"], s["water"], 10)
+    f.commit()
+    mv = db.session.scalar(select(Movement))
+    mv.reason = "edited"
+    with pytest.raises(AppendOnlyError):
+        db.session.flush()
+    db.session.rollback()
+    db.session.delete(db.session.scalar(select(Movement)))
+    with pytest.raises(AppendOnlyError):
+        db.session.flush()
+    db.session.rollback()
+    for sql in ("UPDATE movement SET reason = 'x'", "DELETE FROM movement"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            db.session.execute(text(sql))
+        db.session.rollback()
+    assert db.session.scalar(select(func.count(Movement.id))) == 1
+
+
+def test_check_ledger_finds_a_tampered_batch(setup):
+    s, f = setup, setup["f"]
+    good = f.stock(s["depot"], s["water"], 10)
+    bad = f.stock(s["depot"], s["water"], 7)
+    f.commit()
+    assert ledger.check_ledger() == []
+    db.session.execute(text("UPDATE batch SET quantity_milli = 9000 WHERE id = :id"), {"id": bad.id})
+    db.session.execute(text("UPDATE batch SET location_id = :loc WHERE id = :id"),
+                       {"loc": s["other"].id, "id": good.id})
+    db.session.commit()
+    problems = ledger.check_ledger()
+    assert {(p.batch_id, p.book, p.movements) for p in problems if "differs" in p.detail} == {(bad.id, D(9), D(7))}
+    assert any(p.batch_id == good.id and "location" in p.detail for p in problems)
