@@ -71,3 +71,34 @@ def create_user(*, username: str, password: str, role: Role | str, display_name:
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def update_user(user: User, *, display_name: str, email: str, role: Role | str, location_ids: list[int],
+                active: bool, acting: User) -> User:
+    """Change a user's profile, role, locations and active flag.
+
+    Raises InvalidInput for an unknown role or location, a location-scoped role
+    without locations, or an administrator removing their own admin rights or
+    deactivating themselves (which could lock the office out).
+    """
+    try:
+        role = Role(role)
+    except ValueError:
+        raise InvalidInput(_l("Unknown role."), field="role") from None
+    if role == Role.SYSTEM:
+        raise InvalidInput(_l("Unknown role."), field="role")
+    if acting is not None and acting.id == user.id and (role != Role.ADMIN or not active):
+        raise InvalidInput(_l("You cannot remove your own administrator rights or deactivate yourself."),
+                           field="role")
+    locations = list(db.session.scalars(db.select(Location).where(Location.id.in_(location_ids or [-1]))))
+    if len(locations) != len(set(location_ids or [])):
+        raise InvalidInput(_l("Unknown location."), field="locations")
+    if role in (Role.KEEPER, Role.RESIDENTIAL, Role.CIVIL_DEFENCE) and not locations:
+        raise InvalidInput(_l("This role needs at least one assigned location."), field="locations")
+    user.display_name = display_name.strip()
+    user.email = email.strip()
+    user.role = role
+    user.locations = locations
+    user.active = active
+    db.session.flush()
+    return user

@@ -1,0 +1,158 @@
+"""Who may do what: route-level roles and object-level checks on locations.
+
+Deny by default: every route must declare its audience with :func:`access`
+(``public=True`` for residents' pages); :func:`enforce_declared_access` refuses
+any endpoint that did not.  Object-level rules live in :func:`allowed_actions`
+and are checked on the server for every location, batch, movement and document.
+
+Rules (issue "Web app for keepers and the office", glossary roles):
+
+* ``admin`` (应急办) — sees everything and manages users and configuration; may
+  book at every location except civil-defence ones unless assigned to them,
+  because the armed forces department owns that stock ("nobody else may change
+  its stock", users.md).
+* ``keeper`` — books receive, issue, transfer, adjust, dispose and reversals at
+  assigned locations; may see item totals at other non-civil-defence locations
+  when arranging a transfer.
+* ``civil_defence`` (武装部) — reads and counts civil-defence locations, nothing else.
+* ``residential`` — a residential manager: their own storage point(s).
+* ``viewer`` — read-only everywhere (auditors, leaders).
+"""
+from __future__ import annotations
+
+from functools import wraps
+from typing import Callable, Iterable
+
+from flask import abort, current_app, request
+from flask_login import current_user
+
+from .extensions import db, login_manager
+from .models import Location, LocationKind, Role, User
+
+STAFF = (Role.ADMIN, Role.KEEPER, Role.CIVIL_DEFENCE, Role.RESIDENTIAL, Role.VIEWER)
+BOOKERS = (Role.ADMIN, Role.KEEPER, Role.RESIDENTIAL)
+
+#: Actions on a location's stock.
+VIEW, RECEIVE, ISSUE, TRANSFER, ADJUST, DISPOSE, REVERSE, COUNT = (
+    "view", "receive", "issue", "transfer", "adjust", "dispose", "reverse", "count")
+BOOKING = frozenset({RECEIVE, ISSUE, TRANSFER, ADJUST, DISPOSE, REVERSE, COUNT})
+PUBLIC_ENDPOINTS = {"static", "bootstrap.static"}
+
+
+def access(*roles: Role, public: bool = False) -> Callable:
+    """Declare who may call a view: ``@access(Role.ADMIN, Role.KEEPER)`` or ``@access(public=True)``.
+
+    Anonymous users are sent to the sign-in page; a signed-in user without one
+    of ``roles`` gets 403.  The declaration is kept on the function as
+    ``_access`` so the deny-by-default hook and the permission tests can read it.
+    """
+    allowed = "public" if public else frozenset(roles)
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if allowed != "public":
+                if not current_user.is_authenticated:
+                    return login_manager.unauthorized()
+                if current_user.role not in allowed:
+                    abort(403)
+            return view(*args, **kwargs)
+
+        wrapper._access = allowed
+        return wrapper
+
+    return decorate
+
+
+def enforce_declared_access() -> None:
+    """``before_request`` hook: refuse (403) any endpoint that did not declare its audience."""
+    endpoint = request.endpoint
+    if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
+        return
+    view = current_app.view_functions.get(endpoint)
+    if getattr(view, "_access", None) is None:
+        current_app.logger.error("endpoint %s has no @access declaration; refused", endpoint)
+        abort(403)
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.is_active else None
+
+
+def _assigned(user: User) -> set[int]:
+    cache = getattr(user, "_assigned_ids", None)
+    if cache is None:
+        cache = {loc.id for loc in user.locations}
+        user._assigned_ids = cache
+    return cache
+
+
+def allowed_actions(user: User, location: Location) -> frozenset[str]:
+    """The actions ``user`` may take on ``location``'s stock (empty: not even view)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return frozenset()
+    role = user.role
+    assigned = location.id in _assigned(user)
+    civil = location.kind == LocationKind.CIVIL_DEFENCE
+    if role == Role.ADMIN:
+        return frozenset({VIEW} | (BOOKING if (assigned or not civil) else set()))
+    if role == Role.VIEWER:
+        return frozenset({VIEW})
+    if role == Role.CIVIL_DEFENCE:
+        return frozenset({VIEW, COUNT, ADJUST}) if civil else frozenset()
+    if role in (Role.KEEPER, Role.RESIDENTIAL):
+        return frozenset({VIEW} | BOOKING) if assigned and location.active else (
+            frozenset({VIEW}) if assigned else frozenset())
+    return frozenset()
+
+
+def can(user: User, action: str, location: Location) -> bool:
+    """True when ``user`` may take ``action`` on ``location``."""
+    return action in allowed_actions(user, location)
+
+
+def require(action: str, location: Location | None) -> Location:
+    """Abort unless the current user may take ``action`` on ``location``.
+
+    A location the user may not even view answers 404, so that guessing codes
+    or ids reveals nothing (not even that it exists); a visible location
+    where the action is not allowed answers 403.
+    """
+    if location is None:
+        abort(404)
+    actions = allowed_actions(current_user, location)
+    if VIEW not in actions:
+        abort(404)
+    if action not in actions:
+        abort(403)
+    return location
+
+
+def visible_location_ids(user: User) -> set[int] | None:
+    """Ids of the locations ``user`` may view; None means all of them."""
+    if user.role in (Role.ADMIN, Role.VIEWER):
+        return None
+    if user.role == Role.CIVIL_DEFENCE:
+        return set(db.session.scalars(
+            db.select(Location.id).where(Location.kind == LocationKind.CIVIL_DEFENCE)))
+    return set(_assigned(user))
+
+
+def overview_location_ids(user: User) -> set[int] | None:
+    """Locations whose per-item *totals* ``user`` may see (item pages, transfer planning).
+
+    Keepers also see totals at every non-civil-defence location, to arrange
+    transfers; batch detail stays limited to :func:`visible_location_ids`.
+    """
+    if user.role == Role.KEEPER:
+        others = set(db.session.scalars(
+            db.select(Location.id).where(Location.kind != LocationKind.CIVIL_DEFENCE)))
+        return others | _assigned(user)
+    return visible_location_ids(user)
+
+
+def bookable_locations(user: User, action: str, locations: Iterable[Location]) -> list[Location]:
+    """The subset of ``locations`` where ``user`` may take ``action``."""
+    return [loc for loc in locations if can(user, action, loc)]
