@@ -55,7 +55,10 @@ class Config:
     TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
     BABEL_DEFAULT_LOCALE = os.environ.get("BABEL_DEFAULT_LOCALE", "zh_Hans_CN")
     BABEL_DEFAULT_TIMEZONE = TIMEZONE
-    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
+    #: Each area of the app keeps its own catalogue in translations/<area>/; all are merged.
+    BABEL_TRANSLATION_DIRECTORIES = ";".join(
+        str(p) for p in sorted((BASE_DIR / "translations").glob("*")) if (p / "zh_Hans_CN").is_dir()
+    )
     LANGUAGES = {"zh_Hans_CN": "简体中文", "en": "English"}
     BOOTSTRAP_SERVE_LOCAL = True  # intranets have no internet: never a CDN
     WTF_CSRF_TIME_LIMIT = None

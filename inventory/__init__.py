@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 from config import BASE_DIR, INSTANCE_DIR, Config, get_config
 
-from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .extensions import csrf, db, limiter, login_manager, migrate
 
 
 def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:

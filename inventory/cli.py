@@ -25,9 +25,12 @@ import_cli = AppGroup("import", help="Import catalogue, locations or opening sto
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has locations.")
 def seed_demo_command(if_empty: bool) -> None:
     """Load the Lujiazui demo dataset (idempotent: running it twice duplicates nothing)."""
+    from flask import current_app
+
     from .services.demo import seed_demo
 
-    report = seed_demo(today=clock.local_today(), if_empty=if_empty)
+    accounts = bool(current_app.config.get("ALLOW_DEMO_ACCOUNTS"))
+    report = seed_demo(today=clock.local_today(), if_empty=if_empty, with_accounts=accounts)
     db.session.commit()
     if report.skipped:
         click.echo("Database already has data; demo seed skipped.")
@@ -36,6 +39,12 @@ def seed_demo_command(if_empty: bool) -> None:
         f"Demo data: {report.locations_created} locations and {report.items_created} items created; "
         f"{report.batches} batches received at {len(report.locations_stocked)} locations."
     )
+    if report.accounts:
+        click.echo("Demo accounts (development only — never use these in production):")
+        for username, password, role in report.accounts:
+            click.echo(f"  {username:<10} {password:<16} {role}")
+    elif not accounts:
+        click.echo("Production configuration: no demo accounts were created.")
 
 
 @ledger_cli.command("check")
@@ -98,3 +107,6 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(ledger_cli)
     app.cli.add_command(import_cli)
+    from .i18n_catalog import i18n_cli
+
+    app.cli.add_command(i18n_cli)

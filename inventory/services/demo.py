@@ -20,7 +20,7 @@ from ..extensions import db
 from ..models import Batch, BatchSource, Document, Item, Location, LocationKind, User
 from . import catalogue, clock, importer, ledger
 from .errors import DomainError
-from .users import get_system_user
+from .users import create_user, get_system_user
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
 SEED_REF = "DEMO-SEED"
@@ -51,15 +51,29 @@ QUANTITY_RANGE = {
 }
 
 
+#: One demo account per role: (username, role, display name, location codes).  Development only.
+DEMO_PASSWORD = "lujiazui-demo"
+DEMO_ACCOUNTS = [
+    ("admin", "admin", "应急办 演示管理员", []),
+    ("keeper", "keeper", "储备库 演示保管员", ["HSYS", "HDHF"]),
+    ("mfkeeper", "keeper", "民防仓库 演示保管员", ["MF01"]),
+    ("wuzhuang", "civil_defence", "武装部 演示账号", ["MF01"]),
+    ("juyuan", "residential", "菊园居民区 演示账号", ["R02"]),
+    ("viewer", "viewer", "演示只读账号", []),
+]
+
+
 @dataclass
 class SeedReport:
-    """What the seed did: counts of created master data and of seeded locations."""
+    """What the seed did: counts of created master data and of seeded locations, and the
+    demo accounts created as (username, password, role)."""
 
     locations_created: int = 0
     items_created: int = 0
     locations_stocked: list[str] = field(default_factory=list)
     batches: int = 0
     skipped: bool = False
+    accounts: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def _import(kind: str, name: str, **kwargs) -> importer.ImportReport:
@@ -71,12 +85,13 @@ def _import(kind: str, name: str, **kwargs) -> importer.ImportReport:
     return report
 
 
-def seed_demo(*, today: dt.date, if_empty: bool = False) -> SeedReport:
+def seed_demo(*, today: dt.date, if_empty: bool = False, with_accounts: bool = True) -> SeedReport:
     """Load the demo dataset; return what was created.  Flushes; the CLI commits.
 
     ``if_empty`` — do nothing when any location exists (used by ``make run`` so
-    that a real database is never touched).  Raises RuntimeError if a shipped
-    demo file fails validation.
+    that a real database is never touched).  ``with_accounts`` — create the
+    demo accounts of :data:`DEMO_ACCOUNTS` (the CLI passes False in
+    production).  Raises RuntimeError if a shipped demo file fails validation.
     """
     report = SeedReport()
     if if_empty and db.session.scalar(db.select(Location.id).limit(1)) is not None:
@@ -101,6 +116,12 @@ def seed_demo(*, today: dt.date, if_empty: bool = False) -> SeedReport:
         report.locations_stocked.append(code)
     if "HSYS" in report.locations_stocked:
         _demo_activity(locations, items, today, system)
+    if with_accounts:
+        for username, role, name, codes in DEMO_ACCOUNTS:
+            if db.session.scalar(db.select(User.id).where(User.username == username)) is None:
+                create_user(username=username, password=DEMO_PASSWORD, role=role, display_name=name,
+                            location_codes=codes)
+                report.accounts.append((username, DEMO_PASSWORD, role))
     db.session.flush()
     return report
 

@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterable
 from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
-from ..models import Batch, BatchSource, Item, Location, LocationKind, User
+from ..models import Batch, BatchSource, Item, Location, User
 from . import catalogue, clock, ledger
 from .errors import DomainError, InvalidInput
 

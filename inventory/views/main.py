@@ -1,10 +1,48 @@
-"""Home page."""
-from flask import Blueprint
+"""Dashboard and language switch."""
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ..auth import STAFF, access, visible_location_ids
+from ..services import clock, queries
+from . import NavEntry
 
 bp = Blueprint("main", __name__)
+NAV = [NavEntry("main.dashboard", _l("Dashboard"), STAFF, 10)]
 
 
 @bp.get("/")
+@access(public=True)
 def index():
-    """Home page (placeholder until the signed-in pages land)."""
-    return "陆家嘴街道应急物资管理 — running"
+    """Signed-in users go to their dashboard, everyone else to the sign-in page."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.dashboard"))
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/dashboard")
+@access(*STAFF)
+def dashboard():
+    """The user's locations: lines on hand, batches expired and expiring within the warning period."""
+    today = clock.local_today()
+    rows = queries.location_summaries(visible_location_ids(current_user), today)
+    totals = {
+        "locations": len(rows),
+        "lines": sum(r.lines for r in rows),
+        "expired": sum(r.expired for r in rows),
+        "expiring": sum(r.expiring for r in rows),
+    }
+    return render_template("dashboard.html", rows=rows, totals=totals, today=today)
+
+
+@bp.get("/lang/<code>")
+@access(public=True)
+def set_language(code: str):
+    """Remember the chosen language in the session and go back (same site only)."""
+    from .auth_views import _safe_next
+
+    if code in ("zh_Hans_CN", "en"):
+        session["lang"] = code
+    return redirect(_safe_next(request.args.get("next")) or url_for("main.index"))

@@ -1,0 +1,246 @@
+"""WTForms classes.  They parse and validate input; they never write.
+
+Quantities are text fields parsed to Decimal here (never float) and checked
+against the item's unit by the ledger service.  Every booking form carries a
+one-time ``request_token`` so that a double submit books nothing twice.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+
+from .models import BatchSource, MovementKind
+
+
+def choice(value, label, **attrs) -> SelectChoice:
+    """A select option; ``None`` becomes the empty value (no selection)."""
+    return SelectChoice("" if value is None else str(value), str(label), render_kw=attrs)
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """Options from (value, label) pairs."""
+    return [choice(v, l) for v, l in pairs]
+
+
+def _coerce_int_or_none(value):
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+class DecimalText(StringField):
+    """A quantity typed as text, parsed to ``Decimal`` (``data``) without float rounding."""
+
+    def __init__(self, *args, allow_negative: bool = False, **kwargs):
+        kwargs.setdefault("render_kw", {"inputmode": "decimal", "autocomplete": "off"})
+        super().__init__(*args, **kwargs)
+        self.allow_negative = allow_negative
+
+    def process_formdata(self, valuelist):
+        self.raw = (valuelist[0] if valuelist else "").strip().replace("，", ".").replace(",", ".")
+        if not self.raw:
+            self.data = None
+            return
+        try:
+            self.data = Decimal(self.raw)
+        except InvalidOperation:
+            self.data = None
+            raise ValueError(_l("Enter a number, e.g. 12 or 2.5.")) from None
+        if not self.data.is_finite():
+            self.data = None
+            raise ValueError(_l("Enter a number, e.g. 12 or 2.5."))
+        if self.data <= 0 and not self.allow_negative:
+            raise ValueError(_l("Quantity must be greater than zero."))
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else str(self.data)
+
+
+def new_token() -> str:
+    """A fresh one-time token for a booking form."""
+    return uuid.uuid4().hex
+
+
+class BookingForm(FlaskForm):
+    """Base of every form that books a movement: a one-time token and the time it happened."""
+
+    request_token = HiddenField(default=new_token)
+    occurred_at = DateTimeLocalField(_l("Time"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+
+
+class LoginForm(FlaskForm):
+    """Sign-in with username and password."""
+
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)],
+                           render_kw={"autocomplete": "username", "autocapitalize": "none"})
+    password = PasswordField(_l("Password"), validators=[DataRequired()],
+                             render_kw={"autocomplete": "current-password"})
+    remember = BooleanField(_l("Keep me signed in on this device"))
+    submit = SubmitField(_l("Sign in"))
+
+
+class SubForm(Form):
+    """A form nested in a FlaskForm: no CSRF of its own, but the same translated messages."""
+
+    class Meta:
+        def get_translations(self, form):
+            from flask_wtf.i18n import translations
+
+            return translations
+
+
+class ReceiptLineForm(SubForm):
+    """One line of a goods-received note (no CSRF of its own: it lives inside ReceiptForm)."""
+
+    item_id = SelectField(_l("Item"), coerce=_coerce_int_or_none, validators=[InputRequired()])
+    quantity = DecimalText(_l("Quantity"), validators=[InputRequired()])
+    lot_number = StringField(_l("Lot number"), validators=[Optional(), Length(max=64)])
+    produced_on = DateField(_l("Production date"), validators=[Optional()])
+    expires_on = DateField(_l("Expiry date"), validators=[Optional()])
+    sub_location_id = SelectField(_l("Shelf"), coerce=_coerce_int_or_none, validators=[Optional()])
+    allow_expired = BooleanField(_l("Receive although already expired"))
+
+
+class ReceiptForm(BookingForm):
+    """Goods-received note (入库单) with one or more lines."""
+
+    source = SelectField(_l("Source"), choices=lambda: choices([
+        (BatchSource.PURCHASE.value, _l("Purchase")), (BatchSource.DONATION.value, _l("Donation")),
+        (BatchSource.ALLOCATION.value, _l("Allocation from above"))]))
+    supplier = StringField(_l("Supplier or donor"), validators=[Optional(), Length(max=160)])
+    external_ref = StringField(_l("Delivery note number"), validators=[Optional(), Length(max=80)])
+    reason = TextAreaField(_l("Note"), validators=[Optional(), Length(max=500)])
+    lines = FieldList(FormField(ReceiptLineForm), min_entries=1, max_entries=50)
+    add_line = SubmitField(_l("Add a line"))
+    submit = SubmitField(_l("Book receipt"))
+
+
+class IssueForm(BookingForm):
+    """Issue note (出库单): an item, a quantity, a recipient; FEFO unless a batch is chosen."""
+
+    item_id = SelectField(_l("Item"), coerce=_coerce_int_or_none, validators=[InputRequired()])
+    quantity = DecimalText(_l("Quantity"), validators=[InputRequired()])
+    batch_id = SelectField(_l("Batch"), coerce=_coerce_int_or_none, validators=[Optional()])
+    recipient = StringField(_l("Recipient"), validators=[DataRequired(), Length(max=160)])
+    reason = TextAreaField(_l("Purpose"), validators=[DataRequired(), Length(max=500)])
+    submit = SubmitField(_l("Book issue"))
+
+
+class BatchIssueForm(BookingForm):
+    """Issue from one known batch (from a batch page or a scanned label)."""
+
+    quantity = DecimalText(_l("Quantity"), validators=[InputRequired()])
+    recipient = StringField(_l("Recipient"), validators=[DataRequired(), Length(max=160)])
+    reason = TextAreaField(_l("Purpose"), validators=[DataRequired(), Length(max=500)])
+    submit = SubmitField(_l("Book issue"))
+
+
+class TransferForm(BookingForm):
+    """Transfer order (调拨单) for part or all of a batch."""
+
+    to_location_id = SelectField(_l("To location"), coerce=_coerce_int_or_none, validators=[InputRequired()])
+    quantity = DecimalText(_l("Quantity"), validators=[InputRequired()])
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=500)])
+    submit = SubmitField(_l("Book transfer"))
+
+
+class AdjustForm(BookingForm):
+    """Count surplus (盘盈) or shortage (盘亏) on a batch."""
+
+    direction = SelectField(_l("Difference"), choices=lambda: choices([
+        ("surplus", _l("Surplus: more on the shelf than on the books")),
+        ("shortage", _l("Shortage: less on the shelf than on the books"))]))
+    quantity = DecimalText(_l("Quantity"), validators=[InputRequired()])
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+    submit = SubmitField(_l("Book adjustment"))
+
+    def signed_quantity(self) -> Decimal:
+        """The quantity with the sign of the chosen direction."""
+        return self.quantity.data if self.direction.data == "surplus" else -self.quantity.data
+
+
+class DisposeForm(BookingForm):
+    """Disposal (报废) of damaged or expired stock."""
+
+    quantity = DecimalText(_l("Quantity"), validators=[InputRequired()])
+    reason = TextAreaField(_l("Reason and approval"), validators=[DataRequired(), Length(max=500)])
+    submit = SubmitField(_l("Book disposal"))
+
+
+class ReverseForm(BookingForm):
+    """Reversal (冲销) of a movement or of a whole document."""
+
+    reason = TextAreaField(_l("Why is it reversed?"), validators=[DataRequired(), Length(max=500)])
+    submit = SubmitField(_l("Book reversal"))
+
+
+class JournalFilterForm(SubForm):
+    """Filters of the movement journal (GET parameters, no CSRF)."""
+
+    location = SelectField(_l("Location"), coerce=_coerce_int_or_none, validators=[Optional()])
+    item = SelectField(_l("Item"), coerce=_coerce_int_or_none, validators=[Optional()])
+    kind = SelectField(_l("Kind"), validators=[Optional()])
+    user = SelectField(_l("User"), coerce=_coerce_int_or_none, validators=[Optional()])
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+
+    def validate_date_to(self, field):
+        """The end date may not be before the start date."""
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(_l("The end date is before the start date."))
+
+
+class UserForm(FlaskForm):
+    """Create or edit a user (admin)."""
+
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
+    display_name = StringField(_l("Name"), validators=[Optional(), Length(max=80)])
+    email = StringField(_l("E-mail"), validators=[Optional(), Email(), Length(max=160)])
+    role = SelectField(_l("Role"))
+    locations = SelectMultipleField(_l("Locations"), coerce=int, validators=[Optional()])
+    password = PasswordField(_l("Password"), validators=[Optional(), Length(min=8, max=128)])
+    active = BooleanField(_l("Active"), default=True)
+    submit = SubmitField(_l("Save"))
+
+
+class ImportForm(FlaskForm):
+    """Upload of a CSV or XLSX file for import (admin)."""
+
+    kind = SelectField(_l("What"), choices=lambda: choices([
+        ("items", _l("Catalogue items")), ("locations", _l("Locations")), ("stock", _l("Opening stock"))]))
+    file = FileField(_l("CSV or XLSX file"), validators=[
+        FileRequired(), FileAllowed(["csv", "xlsx"], _l("Use a .csv or .xlsx file."))])
+    confirm = BooleanField(_l("Import for real (otherwise only check)"))
+    submit = SubmitField(_l("Check file"))
+
+
+MOVEMENT_KIND_CHOICES = [(k.value, k.value) for k in MovementKind]
+
+
+def local_datetime_or_none(value: dt.datetime | None, tz) -> dt.datetime | None:
+    """Attach the business time zone to a naive form datetime."""
+    return value.replace(tzinfo=tz) if value is not None else None

@@ -1,0 +1,14 @@
+// Small progressive enhancements; every page works without them.
+(function () {
+  "use strict";
+  // A form is submitted once: a second tap while the first post is under way is ignored.
+  // (The server refuses a repeated post of the same form anyway.)
+  document.querySelectorAll("form[method='post']").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      var submitter = event.submitter;
+      if (submitter && submitter.hasAttribute("formnovalidate")) { return; }
+      if (form.dataset.submitted === "1") { event.preventDefault(); return; }
+      form.dataset.submitted = "1";
+    });
+  });
+})();
