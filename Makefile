@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app app
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test install install-dev db bench clean
+.PHONY: run test install install-dev assets browser db bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,12 @@ install: $(VENV)/.runtime
 ## install-dev: plus the test and benchmark dependencies
 install-dev: $(VENV)/.dev
 
+## assets: compiled translations
+assets: install
+	$(FLASK) i18n compile
+
 ## db: create or upgrade the schema, then load the demo data if the database is empty
-db: install
+db: assets
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
 
@@ -35,8 +39,18 @@ db: install
 run: db
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
+## browser: Debian's Chromium for the browser tests (installed when missing and we may use apt-get)
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then \
+	    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "note: no /usr/bin/chromium and no root; browser tests will be skipped (CI runs them)"; fi; \
+	fi
+
 ## test: install the test dependencies and run the whole suite (SQLite and PostgreSQL)
-test: install-dev
+test: install-dev assets browser
 	$(BIN)/python -m pytest
 
 ## bench: print the benchmark tables (needs PostgreSQL for the PostgreSQL rows)

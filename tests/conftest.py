@@ -10,6 +10,7 @@
 """
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import os
 import shutil
@@ -17,6 +18,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, inspect, text
 
 from inventory import create_app
@@ -142,6 +144,15 @@ def any_app(backend, tmp_path, sqlite_template):
 
 
 @pytest.fixture
+def english(app_for_factories):
+    """Service messages in English for the duration of the test (the default is Chinese)."""
+    from flask_babel import force_locale
+
+    with force_locale("en"):
+        yield
+
+
+@pytest.fixture
 def today() -> dt.date:
     """The fixed 'today' of the tests."""
     return TODAY
@@ -160,3 +171,132 @@ def app_for_factories(request):
         if name in request.fixturenames:
             return request.getfixturevalue(name)
     return request.getfixturevalue("app")
+
+
+# --------------------------------------------------------------------------- web
+
+PASSWORD = "correct horse 1"
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose requests run in a fresh context, as in production.
+
+    The test keeps an app context pushed for its own set-up and assertions;
+    without this, Flask would reuse it for the request, and the request would
+    share the test's database session and identity map (hiding missing
+    eager loads and stale-object bugs).  After a request the test sees its
+    effects with ``db.session.expire_all()`` or fresh queries.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture
+def client(app):
+    """A test client of the SQLite app (requests isolated from the test's session)."""
+    app.test_client_class = IsolatedClient
+    return app.test_client()
+
+
+@pytest.fixture
+def login(client):
+    """``login(user)`` signs the client in as ``user`` (created with the factories' password)."""
+
+    def do(user):
+        client.post("/logout")
+        response = client.post("/login", data={"username": user.username, "password": PASSWORD})
+        assert response.status_code == 302, response.data[:500]
+        return client
+
+    return do
+
+
+@pytest.fixture
+def world(app, f):
+    """A small subdistrict: a depot, another depot, the civil-defence warehouse, two residential
+    points; one user per role; stock of water and diesel at the depot."""
+    dep = f.location("DEP", name_zh="海尚源深储备库")
+    dep2 = f.location("DEP2", name_zh="恒大华府储备库")
+    mf = f.location("MF", kind="civil_defence", name_zh="民防应急物资仓库")
+    res = f.location("RES", kind="residential", name_zh="菊园居民区储备点", residents_served=3000)
+    res2 = f.location("RES2", kind="residential", name_zh="示例居民区储备点")
+    water = f.item("W1", name_zh="瓶装饮用水", unit="箱", warning_days=30)
+    diesel = f.item("D1", name_zh="柴油", unit="L", unit_precision=1)
+    hood = f.item("P1", name_zh="消防过滤式自救呼吸器", unit="具")
+    users = {
+        "admin": f.user("admin", username="admin1"),
+        "keeper": f.user("keeper", [dep], username="keeper1"),
+        "civil_defence": f.user("civil_defence", [mf], username="wzb1"),
+        "residential": f.user("residential", [res], username="res1"),
+        "viewer": f.user("viewer", username="viewer1"),
+        "mf_keeper": f.user("keeper", [mf], username="mfkeeper1"),
+    }
+    import datetime as _dt
+
+    batch = f.stock(dep, water, 100, expires_on=TODAY + _dt.timedelta(days=200), lot="W-2026")
+    f.stock(dep, water, 20, expires_on=TODAY + _dt.timedelta(days=20), lot="W-SOON")
+    old = f.stock(dep, water, 5, expires_on=TODAY - _dt.timedelta(days=3), lot="W-OLD", allow_expired=True,
+                  days_ago=300)
+    fuel = f.stock(dep, diesel, "50.5", lot="D-1")
+    mf_batch = f.stock(mf, hood, 40, lot="H-1")
+    res_batch = f.stock(res, water, 6, lot="R-1")
+    res2_batch = f.stock(res2, water, 8, lot="R2-1")
+    f.commit()
+    return dict(dep=dep, dep2=dep2, mf=mf, res=res, res2=res2, water=water, diesel=diesel, hood=hood,
+                users=users, batch=batch, old=old, fuel=fuel, mf_batch=mf_batch, res_batch=res_batch,
+                res2_batch=res2_batch)
+
+
+# --------------------------------------------------------------------------- browser
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+
+
+@pytest.fixture
+def live_server(app):
+    """The test database served over HTTP on a free loopback port, with CSRF on; yields the base URL."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    served = create_app("test", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                        WTF_CSRF_ENABLED=True)
+    server = make_server("127.0.0.1", 0, served, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser():
+    """Headless Debian Chromium driven by Playwright (no browser download).
+
+    Skipped locally when Chromium is missing; a failure in CI."""
+    if not os.path.exists(CHROMIUM):
+        _unavailable(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def phone(browser):
+    """A phone-sized page (360 × 740, touch)."""
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
+                                  device_scale_factor=2, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()

@@ -13,6 +13,8 @@ from inventory.models import Batch, Item, Location, Movement, MovementKind
 from inventory.services import importer
 from inventory.services.errors import InvalidInput
 
+pytestmark = pytest.mark.usefixtures("english")
+
 ITEMS_CSV = """物资编码,品名,规格型号,计量单位,小数位数,分类编码,保质期天数,临期预警天数,检查周期天数
 W1,瓶装水,550 mL×24,箱,0,1000000,365,60,
 D1,柴油,0 号,L,1,2000000,365,30,
@@ -94,7 +96,7 @@ def test_xlsx_locations_with_chinese_kinds(app, f):
 
 def test_stock_import_sets_quantities_instead_of_adding(app, f, today):
     _items(f)
-    depot = f.location("HS")
+    f.location("HS")
     f.commit()
     user = f.system()
     csv1 = ("库点编码,物资编码,批号,数量,生产日期,有效期至,入库日期\n"

@@ -13,6 +13,8 @@ from inventory.models import AppendOnlyError, Batch, Document, Movement, Movemen
 from inventory.services import ledger
 from inventory.services.errors import AlreadyDone, InsufficientStock, InvalidInput, NotFound
 
+pytestmark = pytest.mark.usefixtures("english")
+
 D = Decimal
 
 
@@ -430,3 +432,16 @@ def test_check_ledger_finds_a_tampered_batch(setup):
     problems = ledger.check_ledger()
     assert {(p.batch_id, p.book, p.movements) for p in problems if "differs" in p.detail} == {(bad.id, D(9), D(7))}
     assert any(p.batch_id == good.id and "location" in p.detail for p in problems)
+
+
+def test_messages_are_chinese_by_default(any_app, f):
+    from flask_babel import force_locale
+
+    depot = f.location("DEPZ")
+    item = f.item("ZH1", unit="瓶")
+    user = f.user("admin")
+    f.commit()
+    with force_locale("zh_Hans_CN"):
+        err = refused(InvalidInput, ledger.receive, location_id=depot.id, user=user,
+                      lines=[ledger.ReceiptLine(item.id, "1.5")])
+        assert str(err) == "第 1 行：“瓶”只能按整数计量。"
