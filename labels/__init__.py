@@ -17,10 +17,26 @@ Example::
     pdf = render([BatchLabel(...)], get_layout("thermal-50x30"))
 """
 
-from .fonts import MissingGlyphError, check_text, ensure_font, font_path, missing_glyphs, register_fonts
 from .layouts import LAYOUTS, Layout, get_layout
 from .model import BatchLabel, ItemLabel, Label, LocationLabel
 from .render import calibration_page, qr_matrix, render
+
+# The font API is loaded lazily (PEP 562) so that `python -m labels.fonts build` runs
+# the module as __main__ without it having been imported by the package first.
+_FONT_API = ("MissingGlyphError", "check_text", "ensure_font", "font_path", "missing_glyphs", "register_fonts")
+
+
+def __getattr__(name: str):
+    if name in _FONT_API:
+        from . import fonts
+
+        return getattr(fonts, name)
+    raise AttributeError(f"module 'labels' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_FONT_API))
+
 
 __all__ = [
     "LAYOUTS",

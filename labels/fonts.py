@@ -291,6 +291,9 @@ def build_font(dest: Path, *, codepoints: Iterable[int] | None = None) -> Path:
         name.setName(version, 5, plat, enc, lang)
         name.setName(PS_NAME, 6, plat, enc, lang)
 
+    # Reproducible output: keep the source's head.created/modified timestamps.
+    font.recalcTimestamp = False
+
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:

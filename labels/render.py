@@ -34,7 +34,6 @@ from reportlab import rl_config
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen import canvas as rl_canvas
 
-from . import fonts
 from .layouts import DOT_MM, MIN_MODULE_MM, Layout
 from .model import BatchLabel, ItemLabel, Label, LocationLabel, validate_payload
 
@@ -70,6 +69,15 @@ NONE_MARK = "—"
 CLOSING = set("，。、；：！？）》」』】〕〉’”…·%‰℃,.;:!?)]}°")
 OPENING = set("（《「『【〔〈‘“([{")
 BREAK_AFTER = set("-/_")
+
+
+def _fonts():
+    """labels.fonts, imported on first use rather than with this module, so that
+    ``python -m labels.fonts`` can run it as ``__main__`` without the package having
+    imported it already (runpy warns about that)."""
+    from . import fonts
+
+    return fonts
 
 
 # =========================================================================== QR
@@ -281,7 +289,7 @@ class _TextPlan:
 
 def _clean(text: str) -> str:
     """Collapse whitespace (newlines, tabs) into single spaces and check the glyphs."""
-    return fonts.check_text(" ".join(text.split()))
+    return _fonts().check_text(" ".join(text.split()))
 
 
 def _fmt_date(d) -> str:
@@ -452,8 +460,8 @@ def _plan(label: Label, layout: Layout, face: str) -> _Plan:
     content.title = _clean(content.title)
     for f in content.fields:
         f.value = _clean(f.value)
-        fonts.check_text(f.caption + f.short)
-    fonts.check_text(content.code)
+        _fonts().check_text(f.caption + f.short)
+    _fonts().check_text(content.code)
     q = _qr(label.payload)
 
     pad = layout.padding
@@ -600,7 +608,7 @@ def render(labels: Sequence[Label], layout: Layout, *, start: int = 0) -> bytes:
         raise ValueError(
             f"start must be a position 0..{layout.per_page - 1} on a {layout.name} sheet, got {start!r}"
         )
-    face = fonts.register_fonts()
+    face = _fonts().register_fonts()
     plans = [_plan(lbl, layout, face) for lbl in labels]  # all checks before drawing
 
     buf = io.BytesIO()
@@ -649,7 +657,7 @@ def calibration_page(layout: Layout) -> bytes:
 
 
 def _calibration(layout: Layout) -> bytes:
-    face = fonts.register_fonts()
+    face = _fonts().register_fonts()
     W, H = layout.page_width, layout.page_height
     dx, dy = layout.offset_x, layout.offset_y
     buf = io.BytesIO()
@@ -662,7 +670,7 @@ def _calibration(layout: Layout) -> bytes:
         c.line(*P(x1, y1), *P(x2, y2))
 
     def text(x, y, s, size, anchor="left"):
-        fonts.check_text(s)
+        _fonts().check_text(s)
         c.setFont(face, size)
         draw = {"left": c.drawString, "centre": c.drawCentredString, "right": c.drawRightString}[anchor]
         draw(*P(x, y), s)

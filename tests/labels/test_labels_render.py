@@ -14,6 +14,7 @@ import pytest
 
 from labels import (
     LAYOUTS,
+    fonts,
     MissingGlyphError,
     calibration_page,
     get_layout,
@@ -239,7 +240,7 @@ def test_text_never_overlaps_the_qr(pdftools):
     for name in LAYOUTS:
         layout = get_layout(name)
         lbl = pdftools.make_batch(5, **LONG)
-        plan = render_mod._plan(lbl, layout, render_mod.fonts.register_fonts())
+        plan = render_mod._plan(lbl, layout, fonts.register_fonts())
         assert plan.text_x >= plan.qr_x + plan.qr_side
         for ln in plan.text.lines:
             assert plan.text_x + ln.x + ln.width <= layout.label_width - layout.padding + 1e-6
@@ -247,7 +248,7 @@ def test_text_never_overlaps_the_qr(pdftools):
 
 def test_smallest_label_keeps_item_name_at_8pt_and_qr_at_6_dots(pdftools):
     layout = get_layout("thermal-50x30")
-    face = render_mod.fonts.register_fonts()
+    face = fonts.register_fonts()
     for i in range(24):
         plan = render_mod._plan(pdftools.make_batch(i), layout, face)
         assert plan.text.title_pt >= 8.0
@@ -267,7 +268,7 @@ def test_long_text_is_ellipsised_not_dropped(pdftools):
 
 
 def test_module_sizes_are_whole_printer_dots(pdftools):
-    face = render_mod.fonts.register_fonts()
+    face = fonts.register_fonts()
     for name, layout in LAYOUTS.items():
         lower = "https://yjwz.lujiazui.example/s/" + pdftools.code_for(2).lower()  # version 4
         for lbl in (pdftools.make_batch(1), pdftools.make_batch(2, payload=lower)):
