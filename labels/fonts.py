@@ -89,6 +89,7 @@ _SENTINELS = "品名规格批号数量生产日期有效期至入库存放地点
 _register_lock = threading.Lock()
 _build_lock = threading.Lock()
 _registered: str | None = None
+_registered_path: Path | None = None
 
 
 class MissingGlyphError(ValueError):
@@ -371,26 +372,30 @@ def build(force: bool = False, *, log=None) -> tuple[Path, bool]:
     return path, built
 
 
-_checked: set[Path] = set()
+_ensured: dict[tuple[str | None, str], Path] = {}
 
 
 def ensure_font() -> Path:
     """Return :func:`font_path`, building the font first if it is missing or stale.
 
-    The first call in a process validates the file (a few ms); a missing file costs
-    one build (~6 s). So tests and a fresh checkout work even if the set-up step was
-    skipped.
+    The first call in a process (per ``$LABELS_FONT_PATH`` / working directory) validates
+    the file (a few ms) and remembers the answer; a missing file costs one build
+    (~7 s). So tests and a fresh checkout work even if the set-up step was skipped.
 
     Raises:
         FileNotFoundError: the font is missing and the source package is not installed.
+        OSError: the font is missing and its folder is not writable.
         RuntimeError: the build produced an invalid file.
     """
-    path = font_path()
-    if path in _checked and path.is_file():
+    env = os.environ.get(ENV_VAR)
+    key = (env, "" if env else os.getcwd())
+    path = _ensured.get(key)
+    if path is not None:
         return path
+    path = font_path()
     if not is_valid_font(path):
         build(force=True)
-    _checked.add(path)
+    _ensured[key] = path
     return path
 
 
@@ -401,9 +406,13 @@ def register_fonts() -> str:
     """Register the embedded Chinese font with reportlab; return its font name.
 
     Idempotent and thread-safe: the font is registered once per process (also as
-    a font family, so platypus ``<b>``/``<i>`` map to the same regular face). Use the
-    returned name with ``canvas.setFont(name, size)`` or ``ParagraphStyle(fontName=name)``.
-    Builds the font first if needed (see :func:`ensure_font`).
+    a font family, so platypus ``<b>``/``<i>`` map to the same regular face), from the
+    file :func:`ensure_font` gives at that first call; later changes of
+    ``$LABELS_FONT_PATH`` or of the working directory do not re-register, and
+    :func:`missing_glyphs` keeps checking against that same file. Use the returned name
+    with ``canvas.setFont(name, size)`` or ``ParagraphStyle(fontName=name)``. There is no
+    bold face: emphasise with size (faux bold by stroking blurs dense characters at
+    203 dpi in poppler).
 
     Returns:
         ``"NotoSansSC-GB"``.
@@ -413,7 +422,7 @@ def register_fonts() -> str:
             different file (reportlab would silently alias the two).
         FileNotFoundError / RuntimeError: from :func:`ensure_font`.
     """
-    global _registered
+    global _registered, _registered_path
     if _registered is not None:
         return _registered
     with _register_lock:
@@ -436,6 +445,7 @@ def register_fonts() -> str:
         pdfmetrics.registerFontFamily(
             FACE_NAME, normal=FACE_NAME, bold=FACE_NAME, italic=FACE_NAME, boldItalic=FACE_NAME
         )
+        _registered_path = path
         _registered = FACE_NAME
         return _registered
 
@@ -462,7 +472,8 @@ def missing_glyphs(text: str) -> list[str]:
     Raises:
         FileNotFoundError / RuntimeError: from :func:`ensure_font`.
     """
-    cmap = _cmap(ensure_font())
+    # Once registered, check against the very file reportlab prints with.
+    cmap = _cmap(_registered_path or ensure_font())
     seen: dict[str, None] = {}
     for ch in text:
         if ord(ch) not in cmap or (ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0):

@@ -88,6 +88,7 @@ class _QR:
     version: int
     size: int  # modules per side, without quiet zone
     runs: tuple[tuple[int, int, int], ...]  # (row, first column, length) of dark modules
+    ops: str  # the runs as PDF path operators in module units, filled: "c r n 1 re ... f"
 
 
 @functools.lru_cache(maxsize=4096)
@@ -107,7 +108,10 @@ def _qr(payload: str) -> _QR:
                 runs.append((r, c0, c - c0))
             else:
                 c += 1
-    return _QR(qr.version, len(modules), tuple(runs))
+    # Integers only, so the operators are written directly: going through reportlab's
+    # path object formats every number as a float, ~40 % of the drawing time.
+    ops = "\n".join(f"{c0} {r} {n} 1 re" for r, c0, n in runs) + "\nf"
+    return _QR(qr.version, len(modules), tuple(runs), ops)
 
 
 def qr_matrix(payload: str) -> list[list[bool]]:
@@ -147,14 +151,12 @@ def _module_mm(q: _QR, layout: Layout, max_side: float) -> float:
 
 
 def _draw_qr(c: rl_canvas.Canvas, q: _QR, x_pt: float, y_top_pt: float, module_pt: float) -> None:
-    """Draw the symbol's dark modules with its top-left module corner at (x, y_top)."""
+    """Draw the symbol's dark modules as one filled path, its top-left module corner at
+    (x, y_top), in a coordinate system where 1 unit = 1 module (rows grow downwards)."""
     c.saveState()
     c.translate(x_pt, y_top_pt)
-    c.scale(module_pt, -module_pt)  # 1 unit = 1 module, rows grow downwards
-    p = c.beginPath()
-    for r, c0, n in q.runs:
-        p.rect(c0, r, n, 1)
-    c.drawPath(p, stroke=0, fill=1)
+    c.scale(module_pt, -module_pt)
+    c.addLiteral(q.ops)
     c.restoreState()
 
 
@@ -349,8 +351,14 @@ def _layout_text(face: str, content: _Content, code_in_column: bool, w_mm: float
     if code_in_column:
         fields.append(_Field("编码", "编码", content.code, grouped=True))
 
-    blocks: list[tuple[str, list[str], float, float]] = []  # (kind, lines, size, lead)
-    blocks.append(("title", _wrap(face, content.title, title, w), title, title * TITLE_LEADING))
+    @dataclass
+    class Block:
+        field: _Field | None  # None for the title
+        lines: list[str]
+        size: float
+        lead: float
+
+    blocks = [Block(None, _wrap(face, content.title, title, w), title, title * TITLE_LEADING)]
     cap_w = max((_width(face, f.short if short else f.caption, body) for f in fields), default=0.0)
     gap = 0.5 * body
     val_w = w - cap_w - gap
@@ -363,46 +371,43 @@ def _layout_text(face: str, content: _Content, code_in_column: bool, w_mm: float
             lines = [f.value]
         else:
             lines = _wrap(face, f.value, body, val_w)
-        blocks.append((f.short if short else f.caption, lines, body, body * BODY_LEADING))
+        blocks.append(Block(f, lines, body, body * BODY_LEADING))
 
     def total() -> float:
-        return sum(len(lines) * lead for _, lines, _, lead in blocks)
+        return sum(len(b.lines) * b.lead for b in blocks)
 
+    limit = h_mm * MM + 1e-6
     truncated = False
-    if total() > h_mm * MM + 1e-6:
+    if total() > limit:
         if not truncate:
             return None
         # Cut the block with the most lines by one line (ellipsis on its new last line)
-        # until the text fits; single-line blocks are never dropped.
-        while total() > h_mm * MM + 1e-6:
-            i = max(range(len(blocks)), key=lambda k: (len(blocks[k][1]), k))
-            kind, lines, size, lead = blocks[i]
-            if len(lines) <= 1:
+        # until the text fits; no field is ever dropped entirely.
+        while total() > limit:
+            b = max(reversed(blocks), key=lambda blk: len(blk.lines))
+            if len(b.lines) <= 1:
                 return None
-            lines = lines[:-1]
-            avail = w if kind == "title" else val_w
-            lines[-1] = _ellipsize(face, lines[-1], size, avail)
-            blocks[i] = (kind, lines, size, lead)
+            b.lines = b.lines[:-1]
+            b.lines[-1] = _ellipsize(face, b.lines[-1], b.size, w if b.field is None else val_w)
             truncated = True
 
     plan = _TextPlan(body_pt=body, title_pt=title, short_captions=short, truncated=truncated)
     y = 0.0
-    code_set = {id(f) for f in fields if f.grouped}
-    for bi, (kind, lines, size, lead) in enumerate(blocks):
-        for li, text in enumerate(lines):
-            baseline = y + (lead - size) / 2 + ASCENT * size
-            if kind == "title":
-                plan.lines.append(_Line("title", text, 0.0, baseline / MM, size, _width(face, text, size) / MM))
+    for b in blocks:
+        for li, text in enumerate(b.lines):
+            baseline = (y + (b.lead - b.size) / 2 + ASCENT * b.size) / MM
+            if b.field is None:
+                plan.lines.append(_Line("title", text, 0.0, baseline, b.size, _width(face, text, b.size) / MM))
             else:
                 if li == 0:
-                    plan.lines.append(_Line("caption", kind, 0.0, baseline / MM, size, _width(face, kind, size) / MM))
-                f = fields[bi - 1]
+                    cap = b.field.short if short else b.field.caption
+                    plan.lines.append(_Line("caption", cap, 0.0, baseline, b.size, _width(face, cap, b.size) / MM))
                 x = (cap_w + gap) / MM
-                if id(f) in code_set:
-                    plan.lines.append(_Line("code", text, x, baseline / MM, size, _code_width(face, text, size) / MM))
+                if b.field.grouped:
+                    plan.lines.append(_Line("code", text, x, baseline, b.size, _code_width(face, text, b.size) / MM))
                 else:
-                    plan.lines.append(_Line("value", text, x, baseline / MM, size, _width(face, text, size) / MM))
-            y += lead
+                    plan.lines.append(_Line("value", text, x, baseline, b.size, _width(face, text, b.size) / MM))
+            y += b.lead
     plan.height = y / MM
     return plan
 
@@ -514,20 +519,10 @@ def _draw_label(c: rl_canvas.Canvas, face: str, plan: _Plan, layout: Layout, x0:
         if ln.kind == "code":
             _draw_code(c, face, ln.text, x, y, ln.size)
             continue
+        # No faux bold for the title (fill + stroke): poppler at 203 dpi 1-bit widens
+        # the stroke to whole dots and dense characters such as 罩 turn into blobs.
         c.setFont(face, ln.size)
-        if ln.kind == "title":
-            # Faux bold (fill + thin stroke): the font has no bold face, and a heavier
-            # item name reads better on 203-dpi thermal prints.
-            c.saveState()  # the text render mode would otherwise stick to later text
-            t = c.beginText(x, y)
-            t.setFont(face, ln.size)
-            t.setTextRenderMode(2)
-            c.setLineWidth(ln.size * 0.03)
-            t.textOut(ln.text)
-            c.drawText(t)
-            c.restoreState()
-        else:
-            c.drawString(x, y, ln.text)
+        c.drawString(x, y, ln.text)
 
 
 _a85_lock = threading.Lock()

@@ -299,9 +299,9 @@ def _content_streams(pdf: bytes) -> list[bytes]:
 def test_qr_is_one_path_in_module_units(pdftools):
     lbl = pdftools.make_batch(1)
     pdf = render([lbl], get_layout("thermal-50x30"))
-    content = next(s for s in _content_streams(pdf) if b" re " in s)
-    # One path: "<scale> 0 0 -<scale> x y cm", then "n", integer rects, one fill.
-    m = re.search(rb"2\.125984 0 0 -2\.125984 [\d.]+ [\d.]+ cm\s+n ((?:\d+ \d+ \d+ 1 re\s+)+)f\b", content)
+    content = next(s for s in _content_streams(pdf) if b" 1 re" in s)
+    # One path: "<scale> 0 0 -<scale> x y cm", then integer rects, one fill.
+    m = re.search(rb"2\.125984 0 0 -2\.125984 [\d.]+ [\d.]+ cm\s+((?:\d+ \d+ \d+ 1 re\s+)+)f\b", content)
     assert m, content[:300]
     rects = re.findall(rb"(\d+) (\d+) (\d+) 1 re", m.group(1))
     assert len(re.findall(rb" re\b", content)) == len(rects)  # no other rectangles anywhere
