@@ -702,7 +702,7 @@ def _calibration(layout: Layout) -> bytes:
         # printer shifts by s, the die-cut edge meets tick v = -(offset + s), and the
         # offset that cancels s is offset + v: "add the number you read".
         c.setLineWidth(0.15)
-        mx, my = x + w / 4, y + h / 4  # away from the centre crosshair
+        mx, my = x + w * 0.12, y + h / 4  # clear of the crosshairs and the centred text
         for k2 in range(-6, 7):
             v = k2 / 2
             t = 1.6 if k2 % 2 == 0 else 0.9
@@ -725,6 +725,7 @@ def _calibration(layout: Layout) -> bytes:
                 f"{layout.title_zh}",
                 f"偏移 dx {dx:+.1f} mm，dy {dy:+.1f} mm",
                 "裁切线所在刻度 + 当前偏移 = 新偏移",
+                "dx 向右为正，dy 向下为正",
             ]
             isz = min(6.0, w * MM / 26)
             for i, s in enumerate(info):

@@ -72,6 +72,18 @@ def test_full_a4_sheet_of_24(batches, pdftools):
         got = pdftools.decoded_by_cell(pdf, layout, dpi, thermal)
         assert len(got) == 1
         assert got[0] == {pos: [labels[pos].payload] for pos in range(24)}
+    # Error correction level Q, as printed.
+    import zxingcpp
+
+    img = pdftools.rasterise(pdf, 203, True)[0]
+    levels = {r.ec_level for r in zxingcpp.read_barcodes(img, formats=zxingcpp.BarcodeFormat.QRCode)
+              if r.text.startswith("HTTPS://")}
+    assert levels == {"Q"}
+    flat = re.sub(r"\s+", "", pdftools.page_text(pdf)[0])
+    for lbl in labels:
+        assert re.sub(r"\s+", "", lbl.item_name) in flat
+        assert re.sub(r"\s+", "", lbl.location) in flat
+        assert lbl.code in flat
 
 
 def test_half_used_sheet_starts_at_position_5(batches, pdftools):
