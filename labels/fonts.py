@@ -418,8 +418,8 @@ def register_fonts() -> str:
         ``"NotoSansSC-GB"``.
 
     Raises:
-        RuntimeError: another font with our internal face name was registered from a
-            different file (reportlab would silently alias the two).
+        RuntimeError: the name ``NotoSansSC-GB`` or our internal face name was already
+            registered from a different file (reportlab would silently alias the two).
         FileNotFoundError / RuntimeError: from :func:`ensure_font`.
     """
     global _registered, _registered_path
@@ -432,14 +432,23 @@ def register_fonts() -> str:
         from reportlab.pdfbase.ttfonts import TTFont
 
         path = ensure_font()
-        existing = pdfmetrics._fonts.get(FACE_NAME)  # noqa: SLF001 - no public lookup that does not raise
-        if existing is None:
+
+        def source(f) -> Path | None:
+            name = getattr(getattr(f, "face", None), "filename", None)
+            return Path(name).resolve() if isinstance(name, str) else None
+
+        # reportlab offers no lookup that does not raise, hence its private dicts.
+        existing = pdfmetrics._fonts.get(FACE_NAME)  # noqa: SLF001
+        if existing is not None:
+            if source(existing) != path:
+                raise RuntimeError(f"reportlab font {FACE_NAME!r} is already registered from {source(existing)}")
+        else:
             font = TTFont(FACE_NAME, str(path))
             other = pdfmetrics._dynFaceNames.get(font.face.name)  # noqa: SLF001
-            if other is not None and Path(getattr(other.face, "filename", "")) != path:
+            if other is not None and source(other) != path:
                 raise RuntimeError(
-                    f"reportlab already has a face {font.face.name!r} from "
-                    f"{getattr(other.face, 'filename', '?')}; it would alias {path}"
+                    f"reportlab already has a face {font.face.name!r} from {source(other)}; "
+                    f"registering {path} would silently alias to it"
                 )
             pdfmetrics.registerFont(font)
         pdfmetrics.registerFontFamily(

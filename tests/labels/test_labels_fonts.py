@@ -103,3 +103,25 @@ def test_missing_glyphs_and_check_text():
     assert exc.value.text == "喆牌手电筒"
     assert isinstance(exc.value, ValueError)
     assert "U+5586" in str(exc.value)
+
+
+def test_register_fonts_refuses_to_alias_another_file(tmp_path, built_font):
+    """A different file with our PostScript name registered first would make reportlab
+    print with it silently (labels.md, _dynFaceNames); register_fonts must refuse.
+    Run in a fresh interpreter: registration is process-wide."""
+    tiny = fonts.build_font(tmp_path / "other.ttf", codepoints=[ord(c) for c in "AB"])
+    script = (
+        "from reportlab.pdfbase import pdfmetrics\n"
+        "from reportlab.pdfbase.ttfonts import TTFont\n"
+        f"pdfmetrics.registerFont(TTFont('Other', {str(tiny)!r}))\n"
+        "from labels.fonts import register_fonts\n"
+        "try:\n"
+        "    register_fonts()\n"
+        "except RuntimeError as e:\n"
+        "    print('refused:', e)\n"
+    )
+    env = dict(os.environ, LABELS_FONT_PATH=str(built_font))
+    r = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
+                       timeout=120, cwd=str(fonts.Path(__file__).resolve().parents[2]))
+    assert r.returncode == 0, r.stderr
+    assert "refused:" in r.stdout and "alias" in r.stdout
