@@ -19,6 +19,10 @@ thermal-60x40      one 60 x 40 mm label a page   the same, larger
 thermal-100x70     one 100 x 70 mm label a page  the same, for cartons and pallets
 =================  ============================  ===============================================
 
+No separate preset for "full-bleed" 3 x 8 sheets of 70 x 37.125 mm (8 x 37.125 = 297):
+a4-3x8 places every row within 0.5 mm of theirs (its rows start 0.5 mm down, 0.125 mm
+shorter each), well inside the 4 mm padding; a calibration offset absorbs the rest.
+
 Calibration: printers shift the whole image by a millimetre or two. The keeper prints
 :func:`labels.render.calibration_page` on a real sheet, reads the shift off its scales,
 and the app stores it per printer and applies it with :meth:`Layout.with_offset`.
