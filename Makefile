@@ -26,9 +26,10 @@ install: $(VENV)/.runtime
 ## install-dev: plus the test and benchmark dependencies
 install-dev: $(VENV)/.dev
 
-## assets: compiled translations
+## assets: compiled translations and the embedded Chinese label font (built once from Noto Sans SC)
 assets: install
 	$(FLASK) i18n compile
+	$(BIN)/python -m labels.fonts build
 
 ## db: create or upgrade the schema, then load the demo data if the database is empty
 db: assets

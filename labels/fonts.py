@@ -17,7 +17,7 @@ So at set-up time we build our own TrueType font:
   (``Cu2QuPen`` into ``TTGlyphPen``), then ``glyf``/``loca``/``maxp``/``post``
   rebuilt.
 
-The result (~2.4 MB, ~6 s on 2 cores) is written to ``instance/fonts/NotoSansSC-GB.ttf``
+The result (~2.4 MB, ~6 s on 2 cores) is written to ``instance/fonts/NotoSansSC-GB.ttf`` (in the project folder)
 under the current working directory, or to ``$LABELS_FONT_PATH``. It is not kept
 in git. Build it with::
 
@@ -67,6 +67,7 @@ PS_NAME = "NotoSansSCGB-Regular"
 BUILD_STAMP = "labels-build-1"
 
 DEFAULT_RELATIVE_PATH = Path("instance") / "fonts" / "NotoSansSC-GB.ttf"
+PROJECT_DIR = Path(__file__).resolve().parent.parent
 ENV_VAR = "LABELS_FONT_PATH"
 SOURCE_PACKAGE = "pylopdf-fonts-zh-cn"
 SOURCE_MODULE = "pylopdf_fonts_zh_cn"
@@ -120,11 +121,13 @@ class MissingGlyphError(ValueError):
 def font_path() -> Path:
     """Return where the built font lives (the file may not exist yet).
 
-    ``$LABELS_FONT_PATH`` if set, else ``instance/fonts/NotoSansSC-GB.ttf`` under the
-    current working directory. The path is absolute. Never raises.
+    ``$LABELS_FONT_PATH`` if set, else ``instance/fonts/NotoSansSC-GB.ttf`` in the
+    project folder (the parent of this package), so that the web server, the CLI
+    and the tests find the same file whatever their working directory. The path
+    is absolute. Never raises.
     """
     env = os.environ.get(ENV_VAR)
-    path = Path(env) if env else Path.cwd() / DEFAULT_RELATIVE_PATH
+    path = Path(env) if env else PROJECT_DIR / DEFAULT_RELATIVE_PATH
     return path.expanduser().resolve()
 
 
@@ -388,7 +391,7 @@ def ensure_font() -> Path:
         RuntimeError: the build produced an invalid file.
     """
     env = os.environ.get(ENV_VAR)
-    key = (env, "" if env else os.getcwd())
+    key = env or ""
     path = _ensured.get(key)
     if path is not None:
         return path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 import subprocess
 import sys
 
@@ -70,8 +71,9 @@ def test_font_path_honours_env(monkeypatch, tmp_path):
     monkeypatch.setenv("LABELS_FONT_PATH", str(tmp_path / "x.ttf"))
     assert font_path() == tmp_path / "x.ttf"
     monkeypatch.delenv("LABELS_FONT_PATH")
-    monkeypatch.chdir(tmp_path)
-    assert font_path() == tmp_path / "instance" / "fonts" / "NotoSansSC-GB.ttf"
+    monkeypatch.chdir(tmp_path)  # the working directory does not matter
+    project = Path(__file__).resolve().parents[2]
+    assert font_path() == project / "instance" / "fonts" / "NotoSansSC-GB.ttf"
 
 
 def test_cli_build_is_idempotent(built_font):
