@@ -1,14 +1,23 @@
 """Permission matrix built from the URL map: every route × anonymous and each role.
 
-A new route without a row in ``EXPECTED`` fails this test, so nothing slips by.
-Each row names the roles that may use the route on the sample objects (all at
-the depot ``DEP``, where the keeper is assigned); everybody else must be
-refused: anonymous users are sent to sign in, signed-in users get 403 or 404.
+A new route without a row in the expectations fails this test, so nothing
+slips by.  Each row names the roles that may use the route on the sample
+objects (all at the depot ``DEP``, where the keeper is assigned); everybody
+else must be refused: anonymous users are sent to sign in, signed-in users get
+403 or 404.
+
+Each area of the app keeps its rows in its own module ``tests/access_<area>.py``
+defining ``EXPECTED`` (endpoint → roles) and optionally ``sample_args(world)``
+(URL argument name → value, creating whatever objects it needs).
 """
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
+
+import importlib
+import pkgutil
+from pathlib import Path
 
 from inventory.extensions import db
 from inventory.models import Document, Movement
@@ -51,9 +60,20 @@ EXPECTED = {
 }
 
 
+def _area_modules():
+    folder = Path(__file__).parent
+    for info in sorted(pkgutil.iter_modules([str(folder)]), key=lambda m: m.name):
+        if info.name.startswith("access_"):
+            yield importlib.import_module(f"{__package__}.{info.name}")
+
+
+for _module in _area_modules():
+    EXPECTED.update(_module.EXPECTED)
+
+
 def _sample_args(world) -> dict:
     receipt = db.session.scalar(select(Movement).where(Movement.batch_id == world["batch"].id))
-    return {
+    args = {
         "filename": "css/app.css",
         "code": "en",
         "loc_code": world["dep"].code,
@@ -64,6 +84,11 @@ def _sample_args(world) -> dict:
         "user_id": world["users"]["viewer"].id,
         "fmt": "csv",
     }
+    for module in _area_modules():
+        if hasattr(module, "sample_args"):
+            args.update(module.sample_args(world))
+    db.session.commit()
+    return args
 
 
 def _url(app, rule, args) -> str:
