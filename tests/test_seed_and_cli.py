@@ -91,3 +91,46 @@ def test_sqlite_runs_in_wal_mode_with_busy_timeout(app):
         assert con.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert con.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
         assert con.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_users_cli_creates_lists_and_resets(app, english):
+    from inventory.models import User
+    from inventory.services.catalogue import LocationData, upsert_location
+
+    upsert_location(LocationData(code="HS", kind="depot", name_zh="海尚源深"))
+    db.session.commit()
+    runner = app.test_cli_runner()
+    out = runner.invoke(args=["users", "create", "zhang", "--role", "keeper", "--location", "HS",
+                              "--password", "long enough 1"])
+    assert out.exit_code == 0 and "Created zhang (keeper) for HS" in out.output
+    bad = runner.invoke(args=["users", "create", "li", "--role", "keeper", "--password", "long enough 1"])
+    assert bad.exit_code == 1 and "at least one assigned location" in bad.output
+    bad = runner.invoke(args=["users", "create", "wang", "--role", "viewer", "--password", "short"])
+    assert bad.exit_code == 1 and "at least 8" in bad.output
+    listing = runner.invoke(args=["users", "list"])
+    assert "zhang" in listing.output and "HS" in listing.output and "wang" not in listing.output
+    out = runner.invoke(args=["users", "set-password", "zhang", "--password", "another one 2"])
+    assert out.exit_code == 0
+    db.session.expire_all()
+    from inventory.services.users import verify_password
+
+    user = db.session.scalar(select(User).where(User.username == "zhang"))
+    assert verify_password(user, "another one 2") and not verify_password(user, "long enough 1")
+
+
+def test_seed_demo_prints_demo_accounts_but_not_in_production(tmp_path, sqlite_template):
+    from .conftest import build_app
+
+    (tmp_path / "dev").mkdir()
+    app = build_app("sqlite", tmp_path / "dev", sqlite_template, ALLOW_DEMO_ACCOUNTS=True)
+    with app.app_context():
+        out = app.test_cli_runner().invoke(args=["seed-demo"])
+        assert "keeper     lujiazui-demo    keeper" in out.output
+    (tmp_path / "prod").mkdir()
+    app = build_app("sqlite", tmp_path / "prod", sqlite_template, ALLOW_DEMO_ACCOUNTS=False)
+    with app.app_context():
+        from inventory.models import User
+
+        out = app.test_cli_runner().invoke(args=["seed-demo"])
+        assert "no demo accounts" in out.output and "lujiazui-demo" not in out.output
+        assert db.session.scalar(select(func.count(User.id)).where(User.username != "system")) == 0
