@@ -352,3 +352,10 @@ def test_dashboard_and_location_pages_use_constant_queries(client, world, login,
     assert small_list[0] == big_list[0]
     assert small_detail[0] == big_detail[0]
     assert big_dash[0] <= 6
+
+
+def test_location_page_can_show_only_problems(keeper, world):
+    body = keeper.get("/locations/DEP?show=problems").data.decode()
+    assert "瓶装饮用水" in body and "柴油" not in body
+    assert 'data-filter=".stock-item"' in body
+    assert "无有效期" in keeper.get("/locations/DEP").data.decode()

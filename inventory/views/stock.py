@@ -50,12 +50,18 @@ def locations():
 @bp.get("/locations/<loc_code>")
 @access(*STAFF)
 def location_detail(loc_code: str):
-    """Stock at one location by item, with its batches and expiry status; 404 if not visible."""
+    """Stock at one location by item, with its batches and expiry status; 404 if not visible.
+
+    ``?show=problems`` keeps only items with an expired or near-expiry batch.
+    """
     location = require(VIEW, _location_or_404(loc_code))
     today = clock.local_today()
     stock = queries.location_stock(location.id, today, include_empty=request.args.get("empty") == "1")
+    problems = request.args.get("show") == "problems"
+    if problems:
+        stock = [s for s in stock if s.status != "ok"]
     return render_template("locations/detail.html", location=location, stock=stock, today=today,
-                           actions=allowed_actions(current_user, location))
+                           problems=problems, actions=allowed_actions(current_user, location))
 
 
 @bp.get("/items")

@@ -11,4 +11,15 @@
       form.dataset.submitted = "1";
     });
   });
+  // Filter long lists as the keeper types (name, code or lot).
+  document.querySelectorAll("input[data-filter]").forEach(function (input) {
+    var rows = document.querySelectorAll(input.getAttribute("data-filter"));
+    input.addEventListener("input", function () {
+      var q = input.value.trim().toLowerCase();
+      rows.forEach(function (row) {
+        var text = (row.getAttribute("data-text") || row.textContent).toLowerCase();
+        row.hidden = q !== "" && text.indexOf(q) === -1;
+      });
+    });
+  });
 })();
