@@ -121,6 +121,7 @@ def test_bad_input_gets_a_clear_message_and_no_pdf(client, checklist, url, data,
     assert response.mimetype == "text/html"
     assert message in response.data.decode()
     assert 'class="invalid-feedback d-block"' in response.data.decode()
+    assert "/kit/pdf?lang=" not in response.data.decode()  # switching language opens a page, not a download
     assert counts() == {}
 
 
