@@ -14,6 +14,7 @@ from .core import (
     SubLocation,
     utcnow,
 )
+from .kit import CounterKind, KitConfidence, KitCounter, KitGroup, KitItem, KitPer, KitSource, KitVersion
 from .types import Quantity
 from .users import Role, User, user_location
 
@@ -22,9 +23,17 @@ __all__ = [
     "Batch",
     "BatchSource",
     "Category",
+    "CounterKind",
     "Document",
     "DocumentKind",
     "Item",
+    "KitConfidence",
+    "KitCounter",
+    "KitGroup",
+    "KitItem",
+    "KitPer",
+    "KitSource",
+    "KitVersion",
     "Location",
     "LocationKind",
     "Movement",

@@ -122,6 +122,8 @@ def seed_demo(*, today: dt.date, if_empty: bool = False, with_accounts: bool = T
                 create_user(username=username, password=DEMO_PASSWORD, role=role, display_name=name,
                             location_codes=codes)
                 report.accounts.append((username, DEMO_PASSWORD, role))
+    from .kit import ensure_default_checklist  # residents: the family checklist, loaded once
+    ensure_default_checklist()
     db.session.flush()
     return report
 
