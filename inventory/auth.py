@@ -130,6 +130,28 @@ def require(action: str, location: Location | None) -> Location:
     return location
 
 
+def may_change_stock_at(user: User, location: Location) -> bool:
+    """Whether a booking by ``user`` may change stock at ``location`` as a side effect
+    (the destination of a transfer, the legs of a reversal).
+
+    Civil-defence stock is changed only by those who may book there — the
+    armed forces department owns it (users.md: "nobody else may change its
+    stock"); any other location may receive transfers from any booker.
+    """
+    if location.kind != LocationKind.CIVIL_DEFENCE:
+        return True
+    return can(user, RECEIVE, location)
+
+
+def can_view_document(user: User, document) -> bool:
+    """A document is visible to whoever may view its location or its counterparty
+    location (so the receiving point of a transfer sees the transfer order)."""
+    if can(user, VIEW, document.location):
+        return True
+    other = document.counterparty_location
+    return other is not None and can(user, VIEW, other)
+
+
 def visible_location_ids(user: User) -> set[int] | None:
     """Ids of the locations ``user`` may view; None means all of them."""
     if user.role in (Role.ADMIN, Role.VIEWER):

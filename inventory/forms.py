@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -51,7 +51,11 @@ def _coerce_int_or_none(value):
 
 
 class DecimalText(StringField):
-    """A quantity typed as text, parsed to ``Decimal`` (``data``) without float rounding."""
+    """A quantity typed as text, parsed to ``Decimal`` (``data``) without float rounding.
+
+    Full-width digits are accepted; commas and exponents are refused (see
+    :func:`inventory.services.ledger.parse_decimal_text`).
+    """
 
     def __init__(self, *args, allow_negative: bool = False, **kwargs):
         kwargs.setdefault("render_kw", {"inputmode": "decimal", "autocomplete": "off"})
@@ -59,18 +63,18 @@ class DecimalText(StringField):
         self.allow_negative = allow_negative
 
     def process_formdata(self, valuelist):
-        self.raw = (valuelist[0] if valuelist else "").strip().replace("，", ".").replace(",", ".")
+        from .services.errors import InvalidInput
+        from .services.ledger import parse_decimal_text
+
+        self.raw = (valuelist[0] if valuelist else "").strip()
         if not self.raw:
             self.data = None
             return
         try:
-            self.data = Decimal(self.raw)
-        except InvalidOperation:
+            self.data = parse_decimal_text(self.raw)
+        except InvalidInput as err:
             self.data = None
-            raise ValueError(_l("Enter a number, e.g. 12 or 2.5.")) from None
-        if not self.data.is_finite():
-            self.data = None
-            raise ValueError(_l("Enter a number, e.g. 12 or 2.5."))
+            raise ValueError(str(err)) from None
         if self.data <= 0 and not self.allow_negative:
             raise ValueError(_l("Quantity must be greater than zero."))
 
@@ -164,6 +168,7 @@ class TransferForm(BookingForm):
 
     to_location_id = SelectField(_l("To location"), coerce=_coerce_int_or_none, validators=[InputRequired()])
     quantity = DecimalText(_l("Quantity"), validators=[InputRequired()])
+    allow_expired = BooleanField(_l("Move although expired (e.g. for disposal)"))
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=500)])
     submit = SubmitField(_l("Book transfer"))
 
@@ -171,7 +176,8 @@ class TransferForm(BookingForm):
 class AdjustForm(BookingForm):
     """Count surplus (盘盈) or shortage (盘亏) on a batch."""
 
-    direction = SelectField(_l("Difference"), choices=lambda: choices([
+    direction = SelectField(_l("Difference"), validators=[DataRequired()], choices=lambda: choices([
+        (None, _l("Choose: surplus or shortage")),
         ("surplus", _l("Surplus: more on the shelf than on the books")),
         ("shortage", _l("Shortage: less on the shelf than on the books"))]))
     quantity = DecimalText(_l("Quantity"), validators=[InputRequired()])

@@ -41,7 +41,7 @@ def source_messages() -> dict[str, str]:
             continue
         for filename, _lineno, message, _comments, _context in extract_from_dir(
                 str(root), method_map, keywords=KEYWORDS,
-                options_map={"**.html": {"extensions": "jinja2.ext.i18n"}}):
+                options_map={"**.html": {"extensions": "jinja2.ext.i18n,jinja2.ext.do"}}):
             msgid = message[0] if isinstance(message, tuple) else message
             if msgid:
                 found.setdefault(msgid, f"{root.name}/{filename}")

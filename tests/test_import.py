@@ -101,7 +101,7 @@ def test_stock_import_sets_quantities_instead_of_adding(app, f, today):
     user = f.system()
     csv1 = ("库点编码,物资编码,批号,数量,生产日期,有效期至,入库日期\n"
             "HS,W1,L1,100,2026-01-01,2027-01-01,2026-02-01\n"
-            "HS,D1,D-1,250.5,,,\n"
+            "HS,D1,D-1,250.5,2026-01-10,,\n"
             "HS,W1,OLD,3,2024-01-01,2025-01-01,2024-02-01\n")
     r1 = importer.import_stock("s.csv", csv1.encode(), user=user, today=today, dry_run=False)
     db.session.commit()
@@ -129,16 +129,18 @@ def test_stock_import_rejects_bad_rows_whole(app, f, today):
     f.location("HS")
     f.commit()
     bad = ("库点编码,物资编码,批号,数量,生产日期,有效期至,入库日期\n"
-           "HS,W1,L1,10,,,\n"
+           "HS,W1,L1,10,2026-01-01,,\n"
            "XX,W1,L2,10,,,\n"                        # unknown location
            "HS,W1,L3,1.5,,,\n"                       # precision
            "HS,D1,L4,-2,,,\n"                        # negative
            "HS,W1,L5,10,2026-05-01,2026-04-01,\n"    # expiry before production
            "HS,W1,L1,4,,,\n"                         # same lot twice
            "HS,W1,L6,10,,,2099-01-01\n"              # future receipt
-           "HS,W1,L7,0,,,\n")                        # zero for a new lot
+           "HS,W1,L7,0,,,\n"                         # zero for a new lot
+           "HS,D1,L8,5,,,\n")                        # shelf life but no dates
     report = importer.import_stock("s.csv", bad.encode(), user=f.system(), today=today, dry_run=False)
-    assert [e.row for e in report.errors] == [3, 4, 5, 6, 7, 8, 9]
+    assert [e.row for e in report.errors] == [3, 4, 5, 6, 7, 8, 9, 10]
+    assert report.errors[-1].column == "expires_on" and "shelf life" in report.errors[-1].message
     db.session.rollback()
     assert db.session.scalar(select(func.count(Batch.id))) == 0
 

@@ -359,3 +359,125 @@ def test_location_page_can_show_only_problems(keeper, world):
     assert "瓶装饮用水" in body and "柴油" not in body
     assert 'data-filter=".stock-item"' in body
     assert "无有效期" in keeper.get("/locations/DEP").data.decode()
+
+
+# --------------------------------------------------------------------------- findings of the newcomer walkthrough
+
+
+def test_no_one_moves_stock_into_civil_defence_without_the_right(client, world, login):
+    before = counts()
+    for who in ("admin", "keeper"):
+        login(world["users"][who])
+        page = client.get(f"/batches/{world['batch'].id}/transfer").data.decode()
+        assert "民防应急物资仓库" not in page
+        r = client.post(f"/batches/{world['batch'].id}/transfer", data={
+            "request_token": f"mf-{who}", "to_location_id": str(world["mf"].id), "quantity": "1"})
+        assert r.status_code == 422 and "不是有效的选择" in r.data.decode()
+    assert counts() == before
+    # The warehouse's own keeper may send stock out of it; reversing that transfer changes
+    # civil-defence stock, so the office may not reverse it.
+    login(world["users"]["mf_keeper"])
+    r = client.post(f"/batches/{world['mf_batch'].id}/transfer", data={
+        "request_token": "mf-out", "to_location_id": str(world["dep"].id), "quantity": "2"})
+    assert r.status_code == 302
+    doc_id = int(r.location.rsplit("/", 1)[1])
+    login(world["users"]["admin"])
+    assert client.get(f"/documents/{doc_id}/reverse").status_code == 403
+    login(world["users"]["mf_keeper"])
+    assert client.get(f"/documents/{doc_id}/reverse").status_code == 200
+
+
+def test_transfer_order_is_visible_at_the_receiving_point_without_dead_links(client, world, login):
+    login(world["users"]["keeper"])
+    r = client.post(f"/batches/{world['batch'].id}/transfer", data={
+        "request_token": "to-res", "to_location_id": str(world["res"].id), "quantity": "3"})
+    doc_id = int(r.location.rsplit("/", 1)[1])
+    login(world["users"]["residential"])
+    assert client.get(f"/documents/{doc_id}").status_code == 200
+    split = db.session.scalar(select(Batch).where(Batch.location_id == world["res"].id,
+                                                  Batch.lot_number == "W-2026"))
+    page = client.get(f"/batches/{split.id}").data.decode()
+    assert f"/documents/{doc_id}" in page and "/reverse" not in page  # reversal belongs to the sender
+    assert client.get(f"/documents/{doc_id}/reverse").status_code == 404
+
+
+def test_spreadsheet_exports_neutralise_formulas(keeper, world):
+    keeper.post("/locations/DEP/receive", data={
+        "request_token": "f1", "source": "purchase", "supplier": '=HYPERLINK("http://evil.example","x")',
+        "reason": "+1+1", "lines-0-item_id": str(world["hood"].id), "lines-0-quantity": "2",
+        "lines-0-lot_number": "@lot"})
+    csv_text = keeper.get("/journal.csv").data.decode("utf-8-sig")
+    assert "'=HYPERLINK" in csv_text and "'+1+1" in csv_text and "'@lot" in csv_text
+    xlsx = keeper.get("/journal.xlsx").data
+    cells = [c for row in load_workbook(io.BytesIO(xlsx)).active.iter_rows() for c in row]
+    assert not [c for c in cells if c.data_type == "f"]
+    assert keeper.get("/journal.csv").headers["Content-Type"] == "text/csv; charset=utf-8"
+
+
+def test_form_refuses_commas_and_summarises_errors(keeper, world):
+    before = counts()
+    r = keeper.post("/locations/DEP/receive", data={
+        "request_token": "c1", "source": "purchase", "lines-0-item_id": str(world["water"].id),
+        "lines-0-quantity": "1,000"})
+    body = r.data.decode()
+    assert r.status_code == 422 and "数字请不要带逗号" in body
+    assert body.index('id="form-error-summary"') < body.index('name="lines-0-quantity"')
+    assert counts() == before
+
+
+def test_already_reversed_movement_shows_no_form(keeper, world):
+    mv = db.session.scalar(select(Movement).where(Movement.batch_id == world["fuel"].id))
+    assert keeper.post(f"/movements/{mv.id}/reverse", data={"request_token": "r1", "reason": "x"}).status_code == 302
+    page = keeper.get(f"/movements/{mv.id}/reverse").data.decode()
+    assert "该记录已冲销过" in page and 'name="reason"' not in page
+    r = keeper.post(f"/movements/{mv.id}/reverse", data={"request_token": "r2", "reason": "again"})
+    body = r.data.decode()
+    assert r.status_code == 422 and "该记录已冲销过" in body and "该表单已提交过" not in body
+
+
+def test_adjust_direction_must_be_chosen(keeper, world):
+    before = counts()
+    r = keeper.post(f"/batches/{world['batch'].id}/adjust", data={"request_token": "a", "quantity": "1",
+                                                                   "reason": "count"})
+    assert r.status_code == 422 and counts() == before
+
+
+def test_batch_page_speaks_chinese(keeper, world):
+    body = keeper.get(f"/batches/{world['batch'].id}").data.decode()
+    assert "采购" in body and ">purchase<" not in body
+
+
+def test_successful_sign_ins_do_not_use_up_the_limit(tmp_path, sqlite_template):
+    from inventory.services.users import create_user
+
+    from .conftest import build_app
+
+    (tmp_path / "rl2").mkdir()
+    app = build_app("sqlite", tmp_path / "rl2", sqlite_template, RATELIMIT_ENABLED=True,
+                    LOGIN_RATE_LIMIT="3 per hour")
+    with app.app_context():
+        create_user(username="kp", password="correct horse 1", role="admin")
+        db.session.commit()
+    client = app.test_client()
+    for _ in range(6):
+        assert client.post("/login", data={"username": "kp", "password": "correct horse 1"}).status_code == 302
+        client.post("/logout")
+    codes = [client.post("/login", data={"username": "kp", "password": "bad"}).status_code for _ in range(4)]
+    assert codes == [401, 401, 401, 429]
+    page = client.post("/login", data={"username": "kp", "password": "bad"}).data.decode()
+    assert "请等待" in page and "分钟后再试" in page
+    # Another user at the same address is not locked out by kp's failures.
+    assert client.post("/login", data={"username": "other", "password": "bad"}).status_code == 401
+
+
+def test_roles_are_only_assigned_to_locations_they_work_at(client, world, login):
+    login(world["users"]["admin"])
+    r = client.post("/admin/users/new", data={"username": "wz2", "password": "long enough 1",
+                                              "role": "civil_defence", "locations": [str(world["dep"].id)]})
+    assert r.status_code == 422 and "不能分配到 DEP" in r.data.decode()
+    r = client.post("/admin/users/new", data={"username": "rs2", "password": "long enough 1",
+                                              "role": "residential", "locations": [str(world["mf"].id)]})
+    assert r.status_code == 422
+    r = client.post("/admin/users/new", data={"username": "wz3", "password": "long enough 1",
+                                              "role": "civil_defence", "locations": [str(world["mf"].id)]})
+    assert r.status_code == 302

@@ -204,19 +204,21 @@ def _demo_activity(locations: dict[str, Location], items: dict[str, Item], today
         except DomainError:
             pass  # not enough usable stock of that item in this seed: skip the example
     water = db.session.scalar(db.select(Batch).where(
-        Batch.location_id == hsys.id, Batch.item_id == items["W001"].id, Batch.quantity >= 5
+        Batch.location_id == hsys.id, Batch.item_id == items["W001"].id, Batch.quantity >= 5,
+        Batch.expires_on >= today, Batch.received_on <= day,
     ).order_by(Batch.id))
     if water is not None:
         ledger.transfer(batch_id=water.id, quantity=5, to_location_id=locations["R01"].id, user=user,
-                        reason="补充居民区储备点 restock", occurred_at=when)
+                        reason="补充居民区储备点 restock", occurred_at=when, today=day)
     expired = db.session.scalar(db.select(Batch).where(
-        Batch.location_id == hsys.id, Batch.quantity > 0, Batch.expires_on < today
+        Batch.location_id == hsys.id, Batch.quantity > 0, Batch.expires_on < today, Batch.received_on <= day
     ).order_by(Batch.expires_on))
     if expired is not None:
         ledger.dispose(batch_id=expired.id, quantity=min(expired.quantity, Decimal(1)), user=user,
                        reason="过期报废（示例）expired", occurred_at=when)
     tents = db.session.scalar(db.select(Batch).where(
-        Batch.location_id == hsys.id, Batch.item_id == items["B005"].id, Batch.quantity > 1
+        Batch.location_id == hsys.id, Batch.item_id == items["B005"].id, Batch.quantity > 1,
+        Batch.received_on <= day,
     ).order_by(Batch.id))
     if tents is not None:
         ledger.adjust(batch_id=tents.id, delta=-1, user=user, reason="月度盘点盘亏（示例）count shortage",

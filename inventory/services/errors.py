@@ -35,9 +35,13 @@ class InsufficientStock(DomainError):
 class AlreadyDone(DomainError):
     """The operation was already booked: a repeated form post, or a second reversal.
 
-    ``document_id`` names the document that was booked the first time, when known.
+    ``document_id`` names the document that was booked the first time, when
+    known; ``repeated_form`` is True when the same form (its one-time token)
+    was posted again, False for a second reversal of the same movement.
     """
 
-    def __init__(self, message, *, document_id: int | None = None, field: str | None = None):
+    def __init__(self, message, *, document_id: int | None = None, field: str | None = None,
+                 repeated_form: bool = False):
         super().__init__(message, field=field)
         self.document_id = document_id
+        self.repeated_form = repeated_form

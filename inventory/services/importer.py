@@ -243,7 +243,7 @@ def _bool(value) -> bool:
 
 def _quantity_text(value) -> str:
     if isinstance(value, float):
-        return repr(value)
+        return format(Decimal(repr(value)), "f")
     return _text(value)
 
 
@@ -408,6 +408,8 @@ def import_stock(filename: str, data: bytes, *, user: User, today: dt.date, dry_
                                   n=len(matches), lot=lot or "-"), field="lot_number")
         if not matches and qty == 0:
             raise InvalidInput(_l("Quantity must be greater than zero for a new lot."), field="quantity")
+        if not matches:
+            expires = ledger.expiry_for(item, produced, expires)  # a new lot needs its dates
         return _StockRow(loc, item, lot, qty, produced, expires, received, source,
                          _text(v.get("supplier")), matches[0] if matches else None)
 
@@ -437,9 +439,9 @@ def import_stock(filename: str, data: bytes, *, user: User, today: dt.date, dry_
 
 def _is_number(text: str) -> bool:
     try:
-        Decimal(text)
+        ledger.parse_decimal_text(text)
         return True
-    except InvalidOperation:
+    except InvalidInput:
         return False
 
 

@@ -25,8 +25,10 @@ Domain rules and their sources:
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Iterable, Sequence
 
 from flask_babel import lazy_gettext as _l
@@ -112,6 +114,24 @@ class LedgerDiscrepancy:
 # --------------------------------------------------------------------------- helpers
 
 
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+
+
+def parse_decimal_text(raw: str, *, field: str = "quantity") -> Decimal:
+    """Read a number typed by a person: ``"12"``, ``"2.5"``, full-width ``"１２．５"``.
+
+    Refused with InvalidInput: commas (``"1,000"`` could mean one thousand or
+    1.000; Chinese usage writes decimals with a dot, so the app asks for plain
+    digits rather than guess), exponents (``"1e3"``), letters, empty text.
+    """
+    text = unicodedata.normalize("NFKC", str(raw)).strip().replace(" ", "").replace("。", ".")
+    if "," in text or "，" in text:
+        raise InvalidInput(_l("Write the number without commas, e.g. 1000 or 2.5."), field=field)
+    if not _PLAIN_NUMBER.match(text):
+        raise InvalidInput(_l("Enter a number, e.g. 12 or 2.5."), field=field)
+    return Decimal(text)
+
+
 def parse_quantity(raw: Decimal | int | str, item: Item, *, field: str = "quantity",
                    allow_negative: bool = False) -> Decimal:
     """Return ``raw`` as a Decimal checked against ``item``'s unit.
@@ -123,10 +143,12 @@ def parse_quantity(raw: Decimal | int | str, item: Item, *, field: str = "quanti
     """
     if isinstance(raw, float) or isinstance(raw, bool):
         raise InvalidInput(_l("Quantity must be a decimal number."), field=field)
-    try:
-        qty = Decimal(str(raw).strip()) if not isinstance(raw, Decimal) else raw
-    except (InvalidOperation, ValueError):
-        raise InvalidInput(_l("Quantity must be a number."), field=field) from None
+    if isinstance(raw, Decimal):
+        qty = raw
+    elif isinstance(raw, int):
+        qty = Decimal(raw)
+    else:
+        qty = parse_decimal_text(raw, field=field)
     if not qty.is_finite():
         raise InvalidInput(_l("Quantity must be a number."), field=field)
     if qty == 0 or (qty < 0 and not allow_negative):
@@ -193,6 +215,20 @@ def _occurred(occurred_at: dt.datetime | None) -> dt.datetime:
     return value
 
 
+def _not_before_receipt(batch: Batch, when: dt.datetime) -> None:
+    """A movement of a batch cannot be dated before the batch was received."""
+    if clock.local_date(when) < batch.received_on:
+        raise InvalidInput(
+            _l("The time is before this batch was received (%(date)s).", date=batch.received_on.isoformat()),
+            field="occurred_at",
+        )
+
+
+def _batch_name(batch: Batch) -> str:
+    """How messages name a batch: its lot number, else its label code."""
+    return batch.lot_number or batch.label_code
+
+
 def _reason(reason: str, *, required: bool, field: str = "reason") -> str:
     text = (reason or "").strip()
     if required and not text:
@@ -206,17 +242,23 @@ def _user(user: User) -> User:
     return user
 
 
-def _open_document(kind: DocumentKind, *, location: Location, user: User, occurred_at: dt.datetime,
-                   request_token: str | None, counterparty: str = "",
-                   counterparty_location: Location | None = None, external_ref: str = "",
-                   reason: str = "") -> Document:
-    """Create and flush the voucher; refuse a request token that was already used."""
+def _check_token(request_token: str | None) -> str | None:
+    """Raise AlreadyDone (``repeated_form``) when this one-time form token was already used."""
     token = (request_token or "").strip() or None
     if token is not None:
         done = db.session.scalar(select(Document.id).where(Document.request_token == token))
         if done is not None:
             raise AlreadyDone(_l("This form was already submitted; nothing was booked twice."),
-                              document_id=done)
+                              document_id=done, repeated_form=True)
+    return token
+
+
+def _open_document(kind: DocumentKind, *, location: Location, user: User, occurred_at: dt.datetime,
+                   request_token: str | None, counterparty: str = "",
+                   counterparty_location: Location | None = None, external_ref: str = "",
+                   reason: str = "") -> Document:
+    """Create and flush the voucher; refuse a request token that was already used."""
+    token = _check_token(request_token)
     doc = Document(
         kind=kind, location_id=location.id, user_id=user.id, occurred_at=occurred_at,
         request_token=token, counterparty=(counterparty or "").strip(),
@@ -229,7 +271,8 @@ def _open_document(kind: DocumentKind, *, location: Location, user: User, occurr
     except IntegrityError:
         # A concurrent post with the same token won the race.  The session must
         # be rolled back by the caller, which then finds the first document.
-        raise AlreadyDone(_l("This form was already submitted; nothing was booked twice.")) from None
+        raise AlreadyDone(_l("This form was already submitted; nothing was booked twice."),
+                          repeated_form=True) from None
     local = clock.to_local(occurred_at)
     doc.number = f"{DOCUMENT_PREFIX[kind]}-{local:%Y%m%d}-{doc.id:06d}"
     return doc
@@ -277,7 +320,7 @@ def _put(batch: Batch, quantity: Decimal, location_id: int) -> None:
 def _moved(batch: Batch) -> InvalidInput:
     return InvalidInput(
         _l("Batch %(code)s has moved to another location in the meantime; reload and try again.",
-           code=batch.label_code),
+           code=_batch_name(batch)),
         field="batch",
     )
 
@@ -303,13 +346,36 @@ def format_quantity(value: Decimal) -> str:
 # --------------------------------------------------------------------------- receive
 
 
+def expiry_for(item: Item, produced_on: dt.date | None, expires_on: dt.date | None) -> dt.date | None:
+    """The expiry date of a new batch of ``item``.
+
+    The date on the package wins.  Without it, an item with a shelf life gets
+    production date + shelf life (保质期 counted from the production date); an
+    item with a shelf life and neither date is refused, because stock without
+    an expiry date would never be flagged as expired.  Items without a shelf
+    life (tents, tools) need no date.  Raises InvalidInput.
+    """
+    if expires_on is not None:
+        return expires_on
+    if item.shelf_life_days:
+        if produced_on is None:
+            raise InvalidInput(
+                _l("%(name)s has a shelf life: enter the expiry date or the production date.",
+                   name=item.name_zh),
+                field="expires_on",
+            )
+        return produced_on + dt.timedelta(days=item.shelf_life_days)
+    return None
+
+
 def receive(*, location_id: int, lines: Sequence[ReceiptLine], user: User,
             source: BatchSource | str = BatchSource.PURCHASE, supplier: str = "",
             external_ref: str = "", reason: str = "", occurred_at: dt.datetime | None = None,
             request_token: str | None = None) -> Document:
     """Book a goods-received note (入库单): one new batch and one ``receive`` movement per line.
 
-    ``lines`` — at least one :class:`ReceiptLine`.  ``source`` — purchase,
+    ``lines`` — at least one :class:`ReceiptLine`; a line without an expiry
+    date gets one from :func:`expiry_for`.  ``source`` — purchase,
     donation, allocation or opening.  ``occurred_at`` — when the goods arrived
     (aware or naive-UTC; default now); the batch's received date is its local
     calendar date.
@@ -340,28 +406,29 @@ def receive(*, location_id: int, lines: Sequence[ReceiptLine], user: User,
             sub = _check_sub_location(line.sub_location_id, location)
             if line.produced_on and line.expires_on and line.expires_on < line.produced_on:
                 raise InvalidInput(_l("The expiry date is before the production date."), field="expires_on")
+            expires_on = expiry_for(item, line.produced_on, line.expires_on)
             if line.produced_on and line.produced_on > received_on:
                 raise InvalidInput(_l("The production date is after the date of receipt."), field="produced_on")
-            if line.expires_on and line.expires_on < received_on and not line.allow_expired:
+            if expires_on and expires_on < received_on and not line.allow_expired:
                 raise InvalidInput(
                     _l("This batch expired on %(date)s. Confirm explicitly to receive expired stock.",
-                       date=line.expires_on.isoformat()),
+                       date=expires_on.isoformat()),
                     field="expires_on",
                 )
         except (InvalidInput, NotFound) as err:
             err.message = _l("Line %(n)s: %(message)s", n=number, message=err.message)
             err.line = number
             raise
-        checked.append((line, item, qty, sub))
+        checked.append((line, item, qty, sub, expires_on))
 
     doc = _open_document(DocumentKind.RECEIPT, location=location, user=user, occurred_at=when,
                          request_token=request_token, counterparty=supplier,
                          external_ref=external_ref, reason=_reason(reason, required=False))
-    for line, item, qty, sub in checked:
+    for line, item, qty, sub, expires_on in checked:
         batch = Batch(
             item_id=item.id, location_id=location.id, sub_location_id=sub.id if sub else None,
             lot_number=(line.lot_number or "").strip(), quantity=qty,
-            produced_on=line.produced_on, expires_on=line.expires_on, received_on=received_on,
+            produced_on=line.produced_on, expires_on=expires_on, received_on=received_on,
             source=source, supplier=(supplier or "").strip(), label_code=new_label_code(),
         )
         db.session.add(batch)
@@ -374,18 +441,24 @@ def receive(*, location_id: int, lines: Sequence[ReceiptLine], user: User,
 # --------------------------------------------------------------------------- issue
 
 
-def usable_batches(location_id: int, item_id: int, today: dt.date) -> list[Batch]:
+def usable_batches(location_id: int, item_id: int, today: dt.date,
+                   received_by: dt.date | None = None) -> list[Batch]:
     """Batches of ``item_id`` at ``location_id`` with stock and not expired, in FEFO order.
 
     Order: nearest expiry first, batches without expiry last, then oldest
-    receipt, then id — 近效期先出 with 先进先出 as the tie-break.
+    receipt, then id — 近效期先出 with 先进先出 as the tie-break.  With
+    ``received_by``, only batches received on or before that date (a
+    back-dated issue cannot take stock that had not arrived yet).
     """
-    return list(db.session.scalars(
+    stmt = (
         select(Batch)
         .where(Batch.location_id == location_id, Batch.item_id == item_id, Batch.quantity > 0,
                (Batch.expires_on.is_(None)) | (Batch.expires_on >= today))
         .order_by(Batch.expires_on.is_(None), Batch.expires_on, Batch.received_on, Batch.id)
-    ))
+    )
+    if received_by is not None:
+        stmt = stmt.where(Batch.received_on <= received_by)
+    return list(db.session.scalars(stmt))
 
 
 def fefo_plan(location_id: int, item_id: int, quantity: Decimal, today: dt.date) -> list[Allocation]:
@@ -428,7 +501,7 @@ def issue(*, location_id: int, item_id: int, quantity: Decimal | int | str, user
         raise InvalidInput(_l("The recipient is required."), field="recipient")
     when = _occurred(occurred_at)
 
-    candidates = usable_batches(location.id, item.id, today)
+    candidates = usable_batches(location.id, item.id, today, received_by=clock.local_date(when))
     chosen: list[Batch]
     override = False
     if batch_id is not None:
@@ -438,9 +511,10 @@ def issue(*, location_id: int, item_id: int, quantity: Decimal | int | str, user
         if batch.is_expired(today):
             raise InvalidInput(
                 _l("Batch %(lot)s expired on %(date)s and cannot be issued; dispose of it instead.",
-                   lot=batch.lot_number or batch.label_code, date=batch.expires_on.isoformat()),
+                   lot=_batch_name(batch), date=batch.expires_on.isoformat()),
                 field="batch",
             )
+        _not_before_receipt(batch, when)
         if batch.quantity < qty:
             raise _short(item, batch.quantity, qty)
         chosen = [batch]
@@ -482,7 +556,8 @@ def issue(*, location_id: int, item_id: int, quantity: Decimal | int | str, user
 
 def transfer(*, batch_id: int, quantity: Decimal | int | str, to_location_id: int, user: User,
              reason: str = "", to_sub_location_id: int | None = None,
-             occurred_at: dt.datetime | None = None, request_token: str | None = None) -> Document:
+             occurred_at: dt.datetime | None = None, request_token: str | None = None,
+             today: dt.date | None = None, allow_expired: bool = False) -> Document:
     """Book a transfer order (调拨单): move stock of one batch to another location.
 
     Moving the whole batch relocates the batch itself, so its identity, dates
@@ -494,8 +569,13 @@ def transfer(*, batch_id: int, quantity: Decimal | int | str, to_location_id: in
     movement at the source and a ``transfer_in`` at the destination, in one
     transaction.
 
+    An expired batch (``expires_on`` before ``today``, default the business
+    date) moves only with ``allow_expired`` — e.g. back to a depot for
+    disposal — so that expired stock is not sent out by mistake.
+
     Raises InvalidInput (bad quantity, same location, shelf of another
-    location), NotFound, InsufficientStock, AlreadyDone.
+    location, expired without confirmation, dated before the batch's receipt),
+    NotFound, InsufficientStock, AlreadyDone.
     """
     user = _user(user)
     batch = _get_batch(batch_id)
@@ -508,7 +588,14 @@ def transfer(*, batch_id: int, quantity: Decimal | int | str, to_location_id: in
     qty = parse_quantity(quantity, item)
     if batch.quantity < qty:
         raise _short(item, batch.quantity, qty)
+    if batch.is_expired(today or clock.local_today()) and not allow_expired:
+        raise InvalidInput(
+            _l("Batch %(lot)s expired on %(date)s. Confirm explicitly to move expired stock.",
+               lot=_batch_name(batch), date=batch.expires_on.isoformat()),
+            field="allow_expired",
+        )
     when = _occurred(occurred_at)
+    _not_before_receipt(batch, when)
     text = _reason(reason, required=False)
 
     doc = _open_document(DocumentKind.TRANSFER, location=source, user=user, occurred_at=when,
@@ -576,6 +663,7 @@ def adjust(*, batch_id: int, delta: Decimal | int | str, user: User, reason: str
     text = _reason(reason, required=True)
     location = _get_location(batch.location_id)
     when = _occurred(occurred_at)
+    _not_before_receipt(batch, when)
     if qty < 0 and batch.quantity < -qty:
         raise _short(item, batch.quantity, -qty)
     doc = _open_document(DocumentKind.ADJUSTMENT, location=location, user=user, occurred_at=when,
@@ -604,6 +692,7 @@ def dispose(*, batch_id: int, quantity: Decimal | int | str, user: User, reason:
     text = _reason(reason, required=True)
     location = _get_location(batch.location_id)
     when = _occurred(occurred_at)
+    _not_before_receipt(batch, when)
     if batch.quantity < qty:
         raise _short(item, batch.quantity, qty)
     doc = _open_document(DocumentKind.DISPOSAL, location=location, user=user, occurred_at=when,
@@ -676,8 +765,11 @@ def _reverse_movements(legs: list[Movement], *, user: User, reason: str,
     when = _occurred(occurred_at)
     if not legs:
         raise InvalidInput(_l("Nothing to reverse."), field="movement")
+    _check_token(request_token)
     if _reversed_ids(m.id for m in legs):
         raise AlreadyDone(_l("This movement was already reversed."))
+    if any(when < m.occurred_at for m in legs):
+        raise InvalidInput(_l("A reversal cannot be dated before the movement it reverses."), field="occurred_at")
     first = legs[0]
     location = db.session.get(Location, first.document.location_id)
     doc = _open_document(DocumentKind.REVERSAL, location=location, user=user, occurred_at=when,
@@ -717,7 +809,7 @@ def _reverse_movements(legs: list[Movement], *, user: User, reason: str,
             if batch.location_id != leg.location_id:
                 raise InvalidInput(
                     _l("Batch %(code)s has since been moved to another location; reverse that "
-                       "transfer first.", code=batch.label_code),
+                       "transfer first.", code=_batch_name(batch)),
                     field="movement",
                 )
             inverse = -leg.quantity

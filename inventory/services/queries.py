@@ -174,7 +174,9 @@ def batch_history(batch_id: int) -> list[Movement]:
     """Every movement of a batch, oldest first, with document and user loaded."""
     return list(db.session.scalars(
         select(Movement).where(Movement.batch_id == batch_id)
-        .options(joinedload(Movement.document), joinedload(Movement.user), joinedload(Movement.location))
+        .options(joinedload(Movement.document).joinedload(Document.location),
+                 joinedload(Movement.document).joinedload(Document.counterparty_location),
+                 joinedload(Movement.user), joinedload(Movement.location))
         .order_by(Movement.occurred_at, Movement.id)
     ))
 
@@ -196,7 +198,8 @@ def journal_query(visible_ids: set[int] | None, flt: JournalFilter):
     stmt = (
         select(Movement)
         .options(joinedload(Movement.item), joinedload(Movement.location), joinedload(Movement.user),
-                 joinedload(Movement.document), joinedload(Movement.batch))
+                 joinedload(Movement.document), joinedload(Movement.batch),
+                 joinedload(Movement.reverses).joinedload(Movement.document))
         .order_by(Movement.occurred_at.desc(), Movement.id.desc())
     )
     if visible_ids is not None:

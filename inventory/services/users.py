@@ -5,11 +5,32 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..models import Location, Role, User
+from ..models import Location, LocationKind, Role, User
 from .errors import InvalidInput
 
 SYSTEM_USERNAME = "system"
 MIN_PASSWORD_LENGTH = 8
+
+
+#: Location kinds each location-scoped role may be assigned to.
+ROLE_LOCATION_KINDS = {
+    Role.CIVIL_DEFENCE: {LocationKind.CIVIL_DEFENCE},
+    Role.RESIDENTIAL: {LocationKind.RESIDENTIAL},
+}
+
+
+def _check_role_locations(role: Role, locations: list[Location]) -> None:
+    """Refuse assignments the role would ignore (e.g. 武装部 at a depot)."""
+    kinds = ROLE_LOCATION_KINDS.get(role)
+    if kinds is None:
+        return
+    wrong = [l.code for l in locations if l.kind not in kinds]
+    if wrong:
+        raise InvalidInput(
+            _l("This role cannot be assigned to %(codes)s: %(role)s users work only at locations of kind %(kinds)s.",
+               codes=", ".join(wrong), role=role.value, kinds=", ".join(sorted(k.value for k in kinds))),
+            field="locations",
+        )
 
 
 def get_system_user() -> User:
@@ -44,7 +65,9 @@ def create_user(*, username: str, password: str, role: Role | str, display_name:
     """Create a user with ``role`` assigned to the locations with ``location_codes``.
 
     Raises InvalidInput for a taken or malformed username, a short password, an
-    unknown role or location code, or a location-scoped role without locations.
+    unknown role or location code, a location-scoped role without locations, or
+    locations of a kind the role cannot work at (civil_defence → civil-defence
+    warehouses, residential → residential storage points).
     """
     username = (username or "").strip()
     if not username or len(username) > 64 or any(c.isspace() for c in username):
@@ -65,6 +88,7 @@ def create_user(*, username: str, password: str, role: Role | str, display_name:
         locations.append(loc)
     if role in (Role.KEEPER, Role.RESIDENTIAL, Role.CIVIL_DEFENCE) and not locations:
         raise InvalidInput(_l("This role needs at least one assigned location."), field="locations")
+    _check_role_locations(role, locations)
     user = User(username=username, display_name=display_name.strip(), role=role, email=email.strip())
     set_password(user, password)
     user.locations = locations
@@ -95,6 +119,7 @@ def update_user(user: User, *, display_name: str, email: str, role: Role | str, 
         raise InvalidInput(_l("Unknown location."), field="locations")
     if role in (Role.KEEPER, Role.RESIDENTIAL, Role.CIVIL_DEFENCE) and not locations:
         raise InvalidInput(_l("This role needs at least one assigned location."), field="locations")
+    _check_role_locations(role, locations)
     user.display_name = display_name.strip()
     user.email = email.strip()
     user.role = role

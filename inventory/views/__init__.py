@@ -32,6 +32,8 @@ ROLE_LABELS = {
     Role.CIVIL_DEFENCE: _l("Armed forces department"), Role.RESIDENTIAL: _l("Residential area manager"),
     Role.VIEWER: _l("Viewer (read-only)"), Role.SYSTEM: _l("System"),
 }
+SOURCE_LABELS = {"purchase": _l("Purchase"), "donation": _l("Donation"),
+                 "allocation": _l("Allocation from above"), "opening": _l("Opening balance")}
 STATUS_LABELS = {"expired": _l("Expired"), "expiring": _l("Near expiry"), "ok": _l("OK")}
 KIND_OF_LOCATION = {"depot": _l("Depot"), "civil_defence": _l("Civil-defence warehouse"),
                     "residential": _l("Residential storage point"), "agreement": _l("Agreement reserve")}
@@ -107,14 +109,33 @@ def register_views(app: Flask) -> None:
     app.register_error_handler(400, _error(400, "errors/400.html"))
     app.register_error_handler(CSRFError, _error(400, "errors/csrf.html"))
     app.register_error_handler(413, _error(413, "errors/400.html"))
-    app.register_error_handler(429, _error(429, "errors/429.html"))
+    app.register_error_handler(429, _too_many)
     app.register_error_handler(500, _error(500, "errors/500.html"))
 
+    app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters.update(
         qty=_qty, localtime=_localtime, localdate=_localdate, name=_name, kind_label=KIND_LABELS.get,
-        status_label=STATUS_LABELS.get, role_label=ROLE_LABELS.get, location_kind=_location_kind)
+        status_label=STATUS_LABELS.get, role_label=_role_label, location_kind=_location_kind,
+        source_label=lambda source: SOURCE_LABELS.get(getattr(source, "value", source), source))
     app.jinja_env.globals.update(Role=Role, url_exists=lambda endpoint: endpoint in app.view_functions,
                                  nav_entries=nav_entries)
+
+
+def _too_many(error):
+    """429 page stating how long to wait, from the breached limit's reset time."""
+    import math
+    import time
+
+    from ..extensions import limiter
+
+    db.session.rollback()
+    limit = limiter.current_limit
+    minutes = max(1, math.ceil((limit.reset_at - time.time()) / 60)) if limit is not None else 1
+    return render_template("errors/429.html", minutes=minutes), 429
+
+
+def _role_label(role):
+    return ROLE_LABELS.get(Role(getattr(role, "value", role)))
 
 
 def _qty(value) -> str:

@@ -9,6 +9,7 @@ from flask_login import current_user, login_user, logout_user
 
 from ..auth import STAFF, access
 from ..extensions import db, limiter
+from flask_limiter.util import get_remote_address
 from ..forms import LoginForm
 from ..models import User
 from ..services import clock
@@ -27,14 +28,29 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
+def _failed(response) -> bool:
+    """Only failed sign-ins count against the limits."""
+    return response.status_code == 401
+
+
+def _address_and_username() -> str:
+    username = (request.form.get("username") or "").strip().lower()[:64]
+    return f"{get_remote_address()}|{username}"
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @access(public=True)
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"],
+               key_func=_address_and_username, deduct_when=_failed)
+@limiter.limit(lambda: current_app.config["LOGIN_ADDRESS_RATE_LIMIT"], methods=["POST"], deduct_when=_failed)
 def login():
     """Sign-in page; on success go to ``?next=`` (same site only) or the dashboard.
 
-    POST is rate-limited per client address (``LOGIN_RATE_LIMIT``, default
-    10 per minute and 50 per hour) against password guessing.
+    Failed sign-ins are rate-limited against password guessing, per client
+    address and username (``LOGIN_RATE_LIMIT``, default 10 per minute and 50
+    per hour) and per address (``LOGIN_ADDRESS_RATE_LIMIT``, default 200 per
+    hour).  Successful sign-ins do not count, so a whole office behind one
+    address is not locked out by its daily work.
     """
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))

@@ -16,7 +16,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..auth import (
-    ADJUST, BOOKERS, DISPOSE, ISSUE, RECEIVE, REVERSE, TRANSFER, access, require,
+    ADJUST, BOOKERS, DISPOSE, ISSUE, RECEIVE, REVERSE, TRANSFER, access, may_change_stock_at, require,
 )
 from ..extensions import db
 from ..forms import (
@@ -27,6 +27,7 @@ from ..i18n import is_english
 from ..models import Document, Location, Movement, Role
 from ..services import clock, ledger, queries
 from ..services.errors import AlreadyDone, DomainError
+from ..services.ledger import format_quantity
 from .stock import batch_or_404
 
 bp = Blueprint("movements", __name__)
@@ -67,6 +68,9 @@ def book(form, call: Callable[[], Document]):
         db.session.commit()
     except AlreadyDone as err:
         db.session.rollback()
+        if not err.repeated_form:  # e.g. a second reversal of the same movement
+            _attach_error(form, err)
+            return None
         doc_id = err.document_id or db.session.scalar(
             select(Document.id).where(Document.request_token == form.request_token.data))
         flash(_("This form was already submitted; nothing was booked twice."), "warning")
@@ -138,7 +142,7 @@ def issue(loc_code: str):
     form = IssueForm()
     usable_word, lot_word, expires_word = _("usable"), _("lot"), _("expires")
     form.item_id.choices = choices([(None, "—")] + [
-        (s.item.id, f"{s.item.code} {_name(s.item)}（{usable_word} {s.usable:f} {s.item.unit}）")
+        (s.item.id, f"{s.item.code} {_name(s.item)}（{usable_word} {format_quantity(s.usable)} {s.item.unit}）")
         for s in stock if s.usable > 0])
     batch_choices = [choice(None, _("Nearest expiry first (recommended)"))]
     plan_data = {}
@@ -149,7 +153,7 @@ def issue(loc_code: str):
                                 for b in usable]
         for b in usable:
             label = (f"{s.item.code} · {lot_word} {b.batch.lot_number or '—'} · "
-                     f"{expires_word} {b.batch.expires_on or '—'} · {b.batch.quantity:f} {s.item.unit}")
+                     f"{expires_word} {b.batch.expires_on or '—'} · {format_quantity(b.batch.quantity)} {s.item.unit}")
             batch_choices.append(choice(b.batch.id, label, **{"data-item": str(s.item.id)}))
     form.batch_id.choices = batch_choices
     if request.method == "GET" and request.args.get("item", type=int):
@@ -194,19 +198,24 @@ def batch_issue(batch_id: int):
 @bp.route("/batches/<int:batch_id>/transfer", methods=["GET", "POST"])
 @access(*BOOKERS)
 def transfer(batch_id: int):
-    """Transfer order (调拨单) for part or all of a batch to another active location."""
+    """Transfer order (调拨单) for part or all of a batch to another active location.
+
+    Destinations exclude civil-defence warehouses the user may not book at
+    (:func:`inventory.auth.may_change_stock_at`).
+    """
 
     def prepare(form, batch):
         form.to_location_id.choices = choices([(None, "—")] + [
             (l.id, f"{l.code} {_name(l)}") for l in queries.active_locations()
-            if l.id != batch.location_id])
+            if l.id != batch.location_id and may_change_stock_at(current_user, l)])
 
     return _batch_form_page(batch_id, TRANSFER, TransferForm, "movements/transfer.html",
                             lambda form, batch: ledger.transfer(
                                 batch_id=batch.id, quantity=form.quantity.data,
                                 to_location_id=form.to_location_id.data, user=current_user,
                                 reason=form.reason.data or "", occurred_at=_when(form),
-                                request_token=form.request_token.data), prepare)
+                                request_token=form.request_token.data, today=clock.local_today(),
+                                allow_expired=form.allow_expired.data), prepare)
 
 
 @bp.route("/batches/<int:batch_id>/adjust", methods=["GET", "POST"])
@@ -234,6 +243,14 @@ def dispose(batch_id: int):
 # --------------------------------------------------------------------------- reverse
 
 
+def _require_all_legs(movements) -> None:
+    """A reversal changes stock wherever the original did: refuse (403) when one of
+    those places is a civil-defence warehouse the user may not book at."""
+    for location in {m.location for m in movements}:
+        if not may_change_stock_at(current_user, location):
+            abort(403)
+
+
 @bp.route("/movements/<int:movement_id>/reverse", methods=["GET", "POST"])
 @access(*BOOKERS)
 def reverse_movement(movement_id: int):
@@ -242,7 +259,12 @@ def reverse_movement(movement_id: int):
     if movement is None:
         abort(404)
     require(REVERSE, movement.document.location)
+    _require_all_legs(movement.document.movements)
     form = ReverseForm()
+    already = bool(queries.reversed_movement_ids([movement.id]))
+    if already and request.method == "GET":
+        return render_template("movements/reverse.html", form=None, movement=movement, doc=movement.document,
+                               already=True)
     if form.validate_on_submit():
         done = book(form, lambda: ledger.reverse(
             movement_id=movement.id, user=current_user, reason=form.reason.data,
@@ -250,7 +272,8 @@ def reverse_movement(movement_id: int):
         if done:
             return done
     status = 422 if request.method == "POST" else 200
-    return render_template("movements/reverse.html", form=form, movement=movement, doc=movement.document), status
+    return render_template("movements/reverse.html", form=form, movement=movement, doc=movement.document,
+                           already=already), status
 
 
 @bp.route("/documents/<int:document_id>/reverse", methods=["GET", "POST"])
@@ -261,6 +284,7 @@ def reverse_document(document_id: int):
     if doc is None:
         abort(404)
     require(REVERSE, doc.location)
+    _require_all_legs(doc.movements)
     form = ReverseForm()
     if form.validate_on_submit():
         done = book(form, lambda: ledger.reverse_document(
@@ -269,4 +293,4 @@ def reverse_document(document_id: int):
         if done:
             return done
     status = 422 if request.method == "POST" else 200
-    return render_template("movements/reverse.html", form=form, movement=None, doc=doc), status
+    return render_template("movements/reverse.html", form=form, movement=None, doc=doc, already=False), status

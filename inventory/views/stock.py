@@ -12,7 +12,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..auth import (
-    REVERSE, STAFF, VIEW, access, allowed_actions, overview_location_ids, require, visible_location_ids,
+    REVERSE, STAFF, VIEW, access, allowed_actions, can_view_document, overview_location_ids, require,
+    visible_location_ids,
 )
 from ..extensions import db
 from ..forms import JournalFilterForm, choices
@@ -20,6 +21,7 @@ from ..i18n import is_english
 from ..models import Batch, Item, Location, LocationKind, MovementKind, User
 from ..services import clock, queries
 from ..services.ledger import format_quantity
+from ..spreadsheet import neutralise
 from . import KIND_LABELS, NavEntry
 
 bp = Blueprint("stock", __name__)
@@ -103,17 +105,24 @@ def batch_detail(batch_id: int):
     return render_template("batches/detail.html", batch=batch, history=history,
                            status=batch.expiry_status(today),
                            reversed_ids=queries.reversed_movement_ids([m.id for m in history]),
+                           visible_docs={m.document_id for m in history
+                                         if can_view_document(current_user, m.document)},
+                           reversible_docs={m.document_id for m in history
+                                            if REVERSE in allowed_actions(current_user, m.document.location)},
                            actions=allowed_actions(current_user, batch.location))
 
 
 @bp.get("/documents/<int:document_id>")
 @access(*STAFF)
 def document_detail(document_id: int):
-    """A document (入库单, 出库单 …) with its lines; printable."""
+    """A document (入库单, 出库单 …) with its lines; printable.
+
+    Visible to whoever may view its location or its counterparty location
+    (the receiving point of a transfer sees the transfer order); 404 otherwise.
+    """
     doc = queries.document_with_lines(document_id)
-    if doc is None:
+    if doc is None or not can_view_document(current_user, doc):
         abort(404)
-    require(VIEW, doc.location)
     ids = [m.id for m in doc.movements]
     return render_template("documents/detail.html", doc=doc,
                            reversed_ids=queries.reversed_movement_ids(ids),
@@ -164,17 +173,18 @@ def journal():
 
 EXPORT_COLUMNS = ["时间 Time", "单据号 Document", "类型 Kind", "库点 Location", "物资编码 Item code",
                   "品名 Item", "规格 Spec", "批号 Lot", "标签码 Label code", "数量 Quantity", "单位 Unit",
-                  "对方 Counterparty", "事由 Reason", "经办人 User", "冲销 Reverses"]
+                  "对方 Counterparty", "事由 Reason", "经办人 User", "冲销单据 Reverses document"]
 
 
 def _export_rows(movements, numeric: bool):
     for m in movements:
         yield [
             clock.to_local(m.occurred_at).strftime("%Y-%m-%d %H:%M"), m.document.number or "",
-            str(KIND_LABELS[m.kind]), f"{m.location.code} {m.location.name_zh}", m.item.code, m.item.name_zh,
-            m.item.spec, m.batch.lot_number, m.batch.label_code,
+            str(KIND_LABELS[m.kind]), f"{m.location.code} {m.location.name_zh}", m.item.code,
+            neutralise(m.item.name_zh), neutralise(m.item.spec), neutralise(m.batch.lot_number), m.batch.label_code,
             m.quantity if numeric else format_quantity(m.quantity), m.item.unit,
-            m.document.counterparty, m.reason, m.user.name, m.reverses_id or "",
+            neutralise(m.document.counterparty), neutralise(m.reason), m.user.name,
+            m.reverses.document.number if m.reverses else "",
         ]
 
 
@@ -196,7 +206,7 @@ def journal_export(fmt: str):
         writer = csv.writer(buf)
         writer.writerow(EXPORT_COLUMNS)
         writer.writerows(_export_rows(movements, numeric=False))
-        return Response(buf.getvalue(), mimetype="text/csv; charset=utf-8",
+        return Response(buf.getvalue(), mimetype="text/csv",
                         headers={"Content-Disposition": f"attachment; filename=journal-{stamp}.csv"})
     from openpyxl import Workbook
 
@@ -204,7 +214,7 @@ def journal_export(fmt: str):
     ws = wb.create_sheet("台账 journal")
     ws.append(EXPORT_COLUMNS)
     for row in _export_rows(movements, numeric=True):
-        ws.append(row)
+        ws.append(row)  # text cells are neutralised: openpyxl would store "=…" as a formula
     out = io.BytesIO()
     wb.save(out)
     return Response(out.getvalue(),

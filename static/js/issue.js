@@ -12,8 +12,9 @@
   var out = document.getElementById("fefo-plan");
   var lang = document.documentElement.lang || "zh-CN";
   var words = lang.indexOf("en") === 0
-    ? { take: "Will take", from: "from lot", short: "Not enough usable stock." }
-    : { take: "将出库", from: "批号", short: "可用库存不足。" };
+    ? { take: "Will take", from: "from lot", short: "Not enough usable stock.",
+        chosen: "Only from the chosen batch:", hint: out.textContent }
+    : { take: "将出库", from: "批号", short: "可用库存不足。", chosen: "仅从指定批次出库：", hint: out.textContent };
 
   function refresh() {
     var id = item.value;
@@ -24,7 +25,12 @@
     });
     var wanted = parseFloat(qty.value);
     var list = plans[id] || [];
-    if (!id || !(wanted > 0) || batch.value) { return; }
+    if (batch.value) {
+      var chosen = batch.options[batch.selectedIndex];
+      out.textContent = words.chosen + " " + chosen.text;
+      return;
+    }
+    if (!id || !(wanted > 0)) { out.textContent = words.hint; return; }
     var parts = [];
     for (var i = 0; i < list.length && wanted > 0; i++) {
       var take = Math.min(parseFloat(list[i].qty), wanted);
