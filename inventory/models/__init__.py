@@ -14,6 +14,15 @@ from .core import (
     SubLocation,
     utcnow,
 )
+from .standards import (
+    ListAuthority,
+    LocationStandard,
+    StandardBasis,
+    StandardLine,
+    StandardList,
+    StandardListVersion,
+    StandardOverride,
+)
 from .types import Quantity
 from .users import Role, User, user_location
 
@@ -25,12 +34,19 @@ __all__ = [
     "Document",
     "DocumentKind",
     "Item",
+    "ListAuthority",
     "Location",
     "LocationKind",
+    "LocationStandard",
     "Movement",
     "MovementKind",
     "Quantity",
     "Role",
+    "StandardBasis",
+    "StandardLine",
+    "StandardList",
+    "StandardListVersion",
+    "StandardOverride",
     "SubLocation",
     "User",
     "user_location",
