@@ -251,7 +251,7 @@ def read_file(filename: str, data: bytes) -> ParsedFile:
             raise ImportFileError(_l("Each entry of lines must be a mapping."))
         values = {k: doc.get(k) for k in LIST_FIELDS}
         where = {k: 0 for k in LIST_FIELDS}
-        return ParsedFile(_list_data(values, lines), where, list(range(1, len(lines) + 1)))
+        return ParsedFile(_list_data(values, lines), where, list(range(1, len(lines) + 1)), ("", "lines"))
     if suffix == ".csv":
         for encoding in ("utf-8-sig", "gb18030"):
             try:
@@ -330,12 +330,7 @@ def import_list(filename: str, data: bytes, *, user: User, dry_run: bool) -> Imp
 
 
 def _column(parsed: ParsedFile, index: int | None, fname: str) -> str:
-    if index is None:
-        prefix = parsed.sheet_prefix[0]
-        return f"{prefix}: {fname}" if prefix else fname
-    if not parsed.sheet_prefix[1] and not parsed.line_rows:
-        return fname
-    prefix = parsed.sheet_prefix[1]
+    prefix = parsed.sheet_prefix[0 if index is None else 1]
     return f"{prefix}: {fname}" if prefix else fname
 
 
