@@ -203,7 +203,8 @@ def gap_pdf(report: GapReport, title: str, *, english: bool = False) -> bytes:
              para(_("As of %(date)s · generated %(today)s", date=report.as_of.isoformat(),
                     today=report.today.isoformat()))]
     if report.category is not None:
-        story.append(para(_("Category: %(name)s", name=f"{report.category.code} {_name(report.category, english)}")))
+        category = report.category.code + " " + _name(report.category, english)
+        story.append(para(_("Category: %(name)s", name=category)))
     story.append(para(_("Conformity %(pct)s (physical stock only) · %(met)s of %(lines)s required lines met · "
                         "%(restock)s below the restock threshold · %(unknown)s cannot be computed",
                         pct=_pct(report.total.conformity), met=report.total.met, lines=report.total.lines,
