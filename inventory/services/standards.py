@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BigInteger, and_, case, exists, func, literal, or_, select, type_coerce
+from sqlalchemy import BigInteger, and_, case, exists, func, literal, or_, select, type_coerce, union_all
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from ..extensions import db
@@ -398,9 +398,13 @@ def _milli(column):
     return type_coerce(column, BigInteger)
 
 
-def stock_statement(as_of: dt.date, today: dt.date, location_predicate):
+def stock_statement(as_of: dt.date, today: dt.date, location_predicate, agreement_predicate=None, *,
+                    collapse_agreement: bool = False):
     """The one grouped stock query of a report: rows of (location_id, item_id, usable,
-    near-expiry, expired) in milli-units, for locations matching ``location_predicate``.
+    near-expiry, expired) in milli-units, for locations matching ``location_predicate``, and —
+    in the same statement, ``UNION ALL`` — for agreement reserves matching
+    ``agreement_predicate``; with ``collapse_agreement`` their rows are summed per item under
+    location id -1 (only the "held under agreement" column needs them).
 
     On or after ``today`` it reads book stock (``Batch.quantity``); for a past date it sums
     the movements that occurred up to the end of that day (business time zone) at the
@@ -412,7 +416,7 @@ def stock_statement(as_of: dt.date, today: dt.date, location_predicate):
     if as_of >= today:
         qty = _milli(Batch.quantity)
         loc_col, item_col = Batch.location_id, Batch.item_id
-        stmt = (select(loc_col, item_col).select_from(Batch)
+        base = (select().select_from(Batch)
                 .join(Item, Item.id == Batch.item_id)
                 .join(Location, Location.id == Batch.location_id)
                 .where(Batch.quantity > 0))
@@ -421,28 +425,36 @@ def stock_statement(as_of: dt.date, today: dt.date, location_predicate):
                                                         tzinfo=clock.business_tz()))
         qty = _milli(Movement.quantity)
         loc_col, item_col = Movement.location_id, Movement.item_id
-        stmt = (select(loc_col, item_col).select_from(Movement)
+        base = (select().select_from(Movement)
                 .join(Batch, Batch.id == Movement.batch_id)
                 .join(Item, Item.id == Movement.item_id)
                 .join(Location, Location.id == Movement.location_id)
                 .where(Movement.occurred_at < cutoff))
-    return (stmt.add_columns(
-                func.sum(case((expired, 0), else_=qty)),
-                func.sum(case((expiring, qty), else_=0)),
-                func.sum(case((expired, qty), else_=0)))
-            .where(location_predicate)
-            .group_by(loc_col, item_col))
+    sums = (func.sum(case((expired, 0), else_=qty)), func.sum(case((expiring, qty), else_=0)),
+            func.sum(case((expired, qty), else_=0)))
+
+    def part(predicate, loc_key, keys):
+        return base.add_columns(loc_key, item_col, *sums).where(predicate).group_by(*keys)
+
+    main = part(location_predicate, loc_col, (loc_col, item_col))
+    if agreement_predicate is None:
+        return main
+    if collapse_agreement:
+        return union_all(main, part(agreement_predicate, literal(-1), (item_col,)))
+    return union_all(main, part(agreement_predicate, loc_col, (loc_col, item_col)))
 
 
 def _from_milli(value) -> Decimal:
-    return Decimal(int(value or 0)).scaleb(-QUANTITY_SCALE)
+    return Decimal(int(value)).scaleb(-QUANTITY_SCALE) if value else ZERO
 
 
 # --------------------------------------------------------------------------- the report
 
 
-def _predicates(*, visible_ids, location, kind, agreement_ids, every_kind=False):
-    """(main predicate, agreement predicate or None) on Location."""
+def scope_predicates(*, visible_ids, location, kind, agreement_ids, every_kind=False):
+    """(predicate on Location for the report's own locations, predicate for the agreement
+    reserves whose stock fills the "held under agreement" column, or None); see :func:`gap_report`
+    for the arguments.  bench/gaps.py times :func:`stock_statement` with these."""
     main = [Location.active.is_(True)]
     if location is not None:
         main.append(Location.id == location.id)
@@ -486,7 +498,7 @@ def gap_report(today: dt.date, *, visible_ids: set[int] | None = None, location:
     scope = "location" if location is not None else "kind" if kind is not None else "subdistrict"
     report = GapReport(today=today, as_of=as_of, scope=scope, kind=kind if location is None else location.kind,
                        category=category)
-    main_pred, agreement_pred = _predicates(visible_ids=visible_ids, location=location, kind=kind,
+    main_pred, agreement_pred = scope_predicates(visible_ids=visible_ids, location=location, kind=kind,
                                             agreement_ids=agreement_ids, every_kind=every_kind)
     report.agreement_shown = agreement_pred is not None
     pred = main_pred if agreement_pred is None else or_(main_pred, agreement_pred)
@@ -517,18 +529,38 @@ def gap_report(today: dt.date, *, visible_ids: set[int] | None = None, location:
     stock: dict[tuple[int, int], tuple[Decimal, Decimal, Decimal]] = {}
     held: dict[int, Decimal] = defaultdict(lambda: ZERO)
     agreement_set = {loc.id for loc in agreement_locs}
+    collapse = scope != "subdistrict"
     for loc_id, item_id, usable, expiring, expired in db.session.execute(
-            stock_statement(as_of, today, pred)):
-        if loc_id not in ids:
-            continue
+            stock_statement(as_of, today, main_pred, agreement_pred, collapse_agreement=collapse)):
         values = (_from_milli(usable), _from_milli(expiring), _from_milli(expired))
-        stock[(loc_id, item_id)] = values
-        if loc_id in agreement_set:
+        if loc_id == -1 or loc_id in agreement_set:
             held[item_id] += values[0]
+            if loc_id == -1:
+                continue
+        if loc_id in ids:
+            stock[(loc_id, item_id)] = values
 
     prefix = category_prefix(category.code) if category is not None else None
     rollups: dict[int, ItemRollup] = {}
     used_versions: dict[int, StandardListVersion] = {}
+    prepared: dict[int, list[tuple]] = {}
+    nothing = (ZERO, ZERO, ZERO)
+
+    def wanted_lines(version) -> list[tuple]:
+        """The version's lines as tuples (item, basis, rate, pct, note, origin, required and threshold
+        when absolute), category filter applied; computed once per version."""
+        rows = prepared.get(version.id)
+        if rows is None:
+            rows = prepared[version.id] = [_entry(line.item, line.basis, line.quantity, line.threshold_percent,
+                                                  line.note, "list")
+                                           for line in lines_by_version.get(version.id, [])]
+        return rows
+
+    def _entry(item, basis, rate, pct, note, origin):
+        if basis == StandardBasis.ABSOLUTE:
+            required = round_up(rate, item)
+            return (item, basis, rate, pct, note, origin, required, threshold_quantity(required, pct, item))
+        return (item, basis, rate, pct, note, origin, None, None)
 
     def build(loc: Location, main: bool) -> LocationGap:
         gap = LocationGap(location=loc)
@@ -545,59 +577,77 @@ def gap_report(today: dt.date, *, visible_ids: set[int] | None = None, location:
             if version is not None:
                 gap.standard_list = version.standard_list
         gap.version = version
-        wanted: dict[int, tuple] = {}
+        entries: list[tuple] = []
         if version is not None:
             used_versions[version.id] = version
-            for line in lines_by_version.get(version.id, []):
-                wanted[line.item_id] = (line.item, line.basis, line.quantity, line.threshold_percent,
-                                        line.note, "list")
-            if not wanted:
+            entries = wanted_lines(version)
+            if not entries:
                 gap.warnings.append(_l("%(loc)s: the list %(list)s has no lines yet.",
                                        loc=loc.name_zh, list=version.standard_list.name_zh))
         elif gap.standard_list is None and main:  # an agreement reserve without a contract list is normal
             gap.warnings.append(_l("%(loc)s: no standard list applies to this location.", loc=loc.name_zh))
-        for item_id, ov in overridden.get(loc.id, {}).items():
-            gap.overrides += 1
-            if ov.quantity == 0:
-                wanted.pop(item_id, None)
-            else:
-                wanted[item_id] = (ov.item, ov.basis, ov.quantity, ov.threshold_percent, ov.note, "override")
-        missing: dict[StandardBasis, int] = defaultdict(int)
-        for item_id, (item, basis, rate, pct, note, origin) in wanted.items():
+        own = overridden.get(loc.id)
+        if own:
+            by_item = {e[0].id: e for e in entries}
+            for item_id, ov in own.items():
+                gap.overrides += 1
+                if ov.quantity == 0:
+                    by_item.pop(item_id, None)
+                else:
+                    by_item[item_id] = _entry(ov.item, ov.basis, ov.quantity, ov.threshold_percent, ov.note,
+                                              "override")
+            entries = list(by_item.values())
+        tally = gap.tally
+        agreement_column = main and report.agreement_shown
+        missing_residents = missing_households = 0
+        loc_id = loc.id
+        for item, basis, rate, pct, note, origin, required, threshold in entries:
             if prefix is not None and not item.category.code.startswith(prefix):
                 continue
-            required = required_quantity(basis, rate, item, loc)
-            usable, expiring, expired = stock.get((loc.id, item_id), (ZERO, ZERO, ZERO))
-            line = GapLine(
-                location_id=loc.id, item=item, origin=origin, basis=basis, rate=rate, threshold_percent=pct,
-                required=required, threshold=None if required is None else threshold_quantity(required, pct, item),
-                usable=usable, expiring=expiring, expired=expired,
-                agreement=held.get(item_id, ZERO) if main and report.agreement_shown else ZERO, note=note)
             if required is None:
-                missing[basis] += 1
-            gap.tally.add(line)
+                required = required_quantity(basis, rate, item, loc)
+                if required is not None:
+                    threshold = threshold_quantity(required, pct, item)
+            usable, expiring, expired = stock.get((loc_id, item.id), nothing)
+            if required is None:
+                tally.unknown += 1
+                if basis == StandardBasis.PER_1000_RESIDENTS:
+                    missing_residents += 1
+                else:
+                    missing_households += 1
+            elif required:
+                tally.lines += 1
+                if usable >= required:
+                    tally.met += 1
+                    tally.ratio_sum += ONE
+                else:
+                    tally.ratio_sum += usable / required
+                    if usable < threshold:
+                        tally.restock += 1
+                if main:
+                    roll = rollups.get(item.id)
+                    if roll is None:
+                        roll = rollups[item.id] = ItemRollup(item=item, agreement=held.get(item.id, ZERO))
+                    roll.required += required
+                    roll.usable += usable
+                    roll.expiring += expiring
+                    roll.locations += 1
+                    if usable < required:
+                        roll.shortfall += required - usable
+                        roll.locations_short += 1
             if detail:
-                gap.lines.append(line)
-            if main and required:
-                roll = rollups.get(item_id)
-                if roll is None:
-                    roll = rollups[item_id] = ItemRollup(item=item, agreement=held.get(item_id, ZERO))
-                roll.required += required
-                roll.usable += usable
-                roll.expiring += expiring
-                roll.locations += 1
-                short = max(required - usable, ZERO)
-                if short:
-                    roll.shortfall += short
-                    roll.locations_short += 1
-        if missing.get(StandardBasis.PER_1000_RESIDENTS):
+                gap.lines.append(GapLine(
+                    location_id=loc_id, item=item, origin=origin, basis=basis, rate=rate, threshold_percent=pct,
+                    required=required, threshold=threshold, usable=usable, expiring=expiring, expired=expired,
+                    agreement=held.get(item.id, ZERO) if agreement_column else ZERO, note=note))
+        if missing_residents:
             gap.warnings.append(_l(
                 "%(loc)s: residents served is not recorded, so %(n)s line(s) per 1,000 residents cannot be "
-                "computed.", loc=loc.name_zh, n=missing[StandardBasis.PER_1000_RESIDENTS]))
-        if missing.get(StandardBasis.PER_HOUSEHOLD):
+                "computed.", loc=loc.name_zh, n=missing_residents))
+        if missing_households:
             gap.warnings.append(_l(
                 "%(loc)s: households served is not recorded, so %(n)s line(s) per household cannot be computed.",
-                loc=loc.name_zh, n=missing[StandardBasis.PER_HOUSEHOLD]))
+                loc=loc.name_zh, n=missing_households))
         return gap
 
     for loc in main_locs:
