@@ -210,3 +210,27 @@ def test_dashboard_chart_worst_first(client, world, lists, login):
     order = re.findall(r'chart-row" data-location="([^"]+)"\s+data-conformity="([^"]*)"', body)
     values = [Decimal(v) for _c, v in order]
     assert values == sorted(values) and {c for c, _v in order} >= {"DEP", "MF"}
+
+
+@pytest.mark.browser
+def test_civil_defence_user_fills_its_list_and_reads_the_report_on_a_phone(live_server, phone, world, lists):
+    from playwright.sync_api import expect
+
+    page = phone
+    page.goto(live_server + "/")
+    page.fill("#username", "wzb1")
+    page.fill("#password", "correct horse 1")
+    page.get_by_role("button", name="登录").click()
+    page.goto(live_server + "/gaps")  # sent to exactly the civil-defence report
+    expect(page.locator("#report-title")).to_contain_text("民防应急物资仓库")
+    expect(page.locator("#line-MF-P1")).to_contain_text("10")  # 50 required, 40 usable
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360 + 1  # no sideways scrolling
+    page.goto(live_server + f"/standards/{lists['civil'].id}/edit")
+    page.fill("#lines-0-quantity", "40")
+    page.get_by_role("button", name="保存为新版本").click()
+    expect(page.locator(".alert-success")).to_contain_text("第 2 版已保存")
+    page.goto(live_server + "/gaps/kind/civil_defence")
+    expect(page.locator("#total-conformity")).to_have_text("100.0%")
+    with page.expect_download() as download:
+        page.locator("#export-pdf").click()
+    assert download.value.suggested_filename.endswith(".pdf")
