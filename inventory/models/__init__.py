@@ -15,6 +15,15 @@ from .core import (
     utcnow,
 )
 from .kit import CounterKind, KitConfidence, KitCounter, KitGroup, KitItem, KitPer, KitSource, KitVersion
+from .standards import (
+    ListAuthority,
+    LocationStandard,
+    StandardBasis,
+    StandardLine,
+    StandardList,
+    StandardListVersion,
+    StandardOverride,
+)
 from .types import Quantity
 from .users import Role, User, user_location
 
@@ -34,12 +43,19 @@ __all__ = [
     "KitPer",
     "KitSource",
     "KitVersion",
+    "ListAuthority",
     "Location",
     "LocationKind",
+    "LocationStandard",
     "Movement",
     "MovementKind",
     "Quantity",
     "Role",
+    "StandardBasis",
+    "StandardLine",
+    "StandardList",
+    "StandardListVersion",
+    "StandardOverride",
     "SubLocation",
     "User",
     "user_location",

@@ -116,6 +116,9 @@ def seed_demo(*, today: dt.date, if_empty: bool = False, with_accounts: bool = T
         report.locations_stocked.append(code)
     if "HSYS" in report.locations_stocked:
         _demo_activity(locations, items, today, system)
+    from .standard_files import load_defaults
+
+    load_defaults(user=system)  # shipped standard lists (inventory/data/standards), idempotent
     if with_accounts:
         for username, role, name, codes in DEMO_ACCOUNTS:
             if db.session.scalar(db.select(User.id).where(User.username == username)) is None:
