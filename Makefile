@@ -35,6 +35,8 @@ assets: install
 db: assets
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
+	$(FLASK) standards load-defaults
+	$(FLASK) kit load --if-empty
 
 ## run: install, migrate, seed the demo data when empty, serve http://127.0.0.1:5000
 run: db
@@ -57,6 +59,8 @@ test: install-dev assets browser
 ## bench: print the benchmark tables (needs PostgreSQL for the PostgreSQL rows)
 bench: install-dev
 	$(BIN)/python bench/ledger.py
+	$(BIN)/python bench/labels.py
+	$(BIN)/python bench/gaps.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis
