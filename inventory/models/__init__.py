@@ -14,6 +14,7 @@ from .core import (
     SubLocation,
     utcnow,
 )
+from .scan import LabelSetting, Stocktake, StocktakeLine, StocktakeStatus
 from .types import Quantity
 from .users import Role, User, user_location
 
@@ -25,12 +26,16 @@ __all__ = [
     "Document",
     "DocumentKind",
     "Item",
+    "LabelSetting",
     "Location",
     "LocationKind",
     "Movement",
     "MovementKind",
     "Quantity",
     "Role",
+    "Stocktake",
+    "StocktakeLine",
+    "StocktakeStatus",
     "SubLocation",
     "User",
     "user_location",
