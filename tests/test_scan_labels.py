@@ -153,7 +153,7 @@ def test_location_labels_for_shelves_batches_items(keeper, world):
     ({"layout": "a4-3x8", "copies": "1", "offset_y": "abc"}, "请以毫米输入偏移"),
     ({"layout": "a4-3x8", "copies": "1", "start": "25"}, "1 到 24"),
     ({"layout": "a4-3x8", "copies": "51"}, "50"),
-    ({"layout": "a4-9x9", "copies": "1"}, "不是有效的选项"),
+    ({"layout": "a4-9x9", "copies": "1"}, "不是有效的选择"),
 ])
 def test_bad_print_requests_are_refused_and_nothing_is_remembered(keeper, world, data, message):
     batch = world["batch"]
