@@ -53,6 +53,7 @@ def may_print_labels(location: Location) -> bool:
     return COUNT in allowed_actions(current_user, location)
 
 
+@bp.app_template_global("scan_asset_url")
 def asset_url(name: str) -> str:
     """URL of a node_modules asset, with the installed package version for cache busting."""
     package, _path = ASSETS[name]
@@ -108,12 +109,11 @@ def scanner():
             return redirect(url_for("scan.landing", label_code=code))
         form.code.errors = [_("That is not a label code: 12 letters A–Z and digits 2–7.")]
         status = 422
-    return render_template("scan/scanner.html", form=form, decoder_url=asset_url("zxing-browser.min.js")), status
+    return render_template("scan/scanner.html", form=form), status
 
 
 def _unknown(raw: str, malformed: bool):
-    return render_template("scan/unknown.html", raw=raw[:60], malformed=malformed, form=ScanForm(),
-                           decoder_url=asset_url("zxing-browser.min.js")), 404
+    return render_template("scan/unknown.html", raw=raw[:60], malformed=malformed, form=ScanForm()), 404
 
 
 def _visible_batch(code: str) -> Batch | None:
@@ -168,8 +168,7 @@ def _batch_page(batch: Batch):
     actions = allowed_actions(current_user, batch.location)
     open_count = stocktakes.open_count_at(batch.location_id) if COUNT in actions else None
     return render_template("scan/batch.html", batch=batch, status=batch.expiry_status(today), actions=actions,
-                           open_count=open_count, today=today, form=ScanForm(),
-                           decoder_url=asset_url("zxing-browser.min.js"))
+                           open_count=open_count, today=today, form=ScanForm())
 
 
 def _shelf_page(shelf: SubLocation):
@@ -178,7 +177,7 @@ def _shelf_page(shelf: SubLocation):
     actions = allowed_actions(current_user, shelf.location)
     open_count = stocktakes.open_count_at(shelf.location_id) if COUNT in actions else None
     return render_template("scan/shelf.html", shelf=shelf, rows=rows, actions=actions, open_count=open_count,
-                           form=ScanForm(), decoder_url=asset_url("zxing-browser.min.js"))
+                           form=ScanForm())
 
 
 @bp.route("/s/<label_code>/count", methods=["GET", "POST"])

@@ -37,7 +37,6 @@ from ..services.ledger import format_quantity
 from ..services.scan import code_from_text
 from . import NavEntry
 from .movements import COUNTERS
-from .scan import asset_url
 
 bp = Blueprint("stocktake", __name__)
 NAV = [NavEntry("stocktake.index", _l("Stocktake"), STAFF, 35)]
@@ -167,7 +166,7 @@ def _render_count(st_id: int, *, line_form: CountLineForm | None = None, status:
         may_confirm=may_count and ADJUST in actions, hide_book=count_sheet.hide_book(view), shelves=shelves,
         shelf=next((s for s in shelves if s.id == shelf_id), None), entry=entry, line_form=line_form,
         scan_form=scan_form, action_form=CountActionForm(formdata=None), transfer_ok=transfer_ok,
-        visible_booked=visible_booked, decoder_url=asset_url("zxing-browser.min.js")), status
+        visible_booked=visible_booked), status
 
 
 @bp.get("/stocktakes/<int:stocktake_id>")
@@ -203,7 +202,7 @@ def scan(stocktake_id: int):
     if found.kind == "shelf":
         flash(_("Shelf %(code)s: now scan each batch on it.", code=found.shelf.code), "info")
         return _back(st, found.shelf.id)
-    return _back(st, shelf_id, found.batch.label_code, anchor="count-entry")
+    return _back(st, shelf_id, found.batch.label_code)
 
 
 @bp.post("/stocktakes/<int:stocktake_id>/lines")

@@ -148,14 +148,16 @@
                   el.isContentEditable);
   }
 
-  // Wedge scans while no field has the focus: fast characters ending with Enter.
+  // Wedge scans while no field has the focus: characters in quick succession ending with Enter
+  // that make up a label code.  A pause longer than WEDGE_GAP_MS starts a new code.
+  var WEDGE_GAP_MS = 300;
   function listenForWedge(scanner) {
     var buffer = "";
     var last = 0;
     document.addEventListener("keydown", function (event) {
       if (isField(document.activeElement) || event.ctrlKey || event.altKey || event.metaKey) { return; }
       var now = Date.now();
-      if (now - last > 80) { buffer = ""; }
+      if (now - last > WEDGE_GAP_MS) { buffer = ""; }
       last = now;
       if (event.key === "Enter") {
         if (codeFrom(buffer)) { event.preventDefault(); scanner.accept(buffer); }
