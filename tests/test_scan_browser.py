@@ -22,6 +22,7 @@ import labels
 from inventory.extensions import db
 from inventory.models import Batch, Movement, MovementKind, Stocktake, StocktakeStatus
 from inventory.services import catalogue, labelling, ledger
+from inventory.services import stocktake as stocktakes
 from inventory.views.scan import NODE_MODULES
 
 from .conftest import CHROMIUM, CHROMIUM_ARGS, IN_CI, _unavailable
@@ -125,6 +126,16 @@ def test_camera_scan_opens_the_batch(live_server, world, tmp_path, app):
             expect(page.locator("#scan-quantity")).to_have_text("100")
             expect(page.locator("#scan-actions")).to_contain_text("出库")
             expect(page.locator("#scan-actions")).to_contain_text("盘点")
+
+            # During a count the camera fills the scan field; after each saved quantity it comes back on.
+            count = stocktakes.start(location_id=world["dep"].id, user=world["users"]["keeper"])
+            db.session.commit()
+            page.goto(live_server + f"/stocktakes/{count.id}")
+            page.get_by_role("button", name="用摄像头扫码").click()
+            expect(page.locator("#count-entry")).to_contain_text("W-2026")
+            page.fill("#counted", "99")
+            page.keyboard.press("Enter")
+            expect(page.locator("#entry-counted")).to_contain_text("99")  # decoded again, unprompted
         finally:
             browser.close()
 
@@ -145,6 +156,7 @@ def test_stocktake_with_a_missing_and_an_unexpected_batch(live_server, phone, wo
     wedge(page, shelf.label_code)
     expect(page.locator("label[for='scan-code']")).to_contain_text("A-01")
     for scanned, counted in ((batch, "98"), (soon, "20"), (fuel, "50.5"), (stray, "6")):
+        expect(page.locator("#scan-code")).to_be_focused()  # the page is ready for the next scan
         wedge(page, scanned.label_code)
         expect(page.locator("#count-entry")).to_contain_text(scanned.lot_number)
         expect(page.locator("#counted")).to_be_focused()

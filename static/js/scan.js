@@ -11,6 +11,18 @@
   "use strict";
 
   var CODE_RE = /^[A-Z2-7]{12}$/;
+  // During a count the camera comes back on by itself after each saved quantity.
+  var CAMERA_KEY = "scan-camera-on";
+
+  function remember(on) {
+    try {
+      if (on) { window.sessionStorage.setItem(CAMERA_KEY, "1"); } else { window.sessionStorage.removeItem(CAMERA_KEY); }
+    } catch (e) { /* storage disabled: the keeper taps the camera button again */ }
+  }
+
+  function remembered() {
+    try { return window.sessionStorage.getItem(CAMERA_KEY) === "1"; } catch (e) { return false; }
+  }
   var URL_CODE_RE = /\/[sS]\/([A-Za-z2-7][A-Za-z2-7 -]{10,20})\/?$/;
 
   // The label code in a scanned or typed text (same rule as inventory/services/scan.py), or null.
@@ -41,14 +53,24 @@
     if (this.status) { this.status.textContent = this.form.getAttribute("data-msg-" + key) || ""; }
   };
 
+  // Not one of our codes: say so, buzz, and select the field so that the next scan replaces it
+  // (a wedge scanner would otherwise append to the rejected text).
+  Scanner.prototype.reject = function () {
+    this.say("invalid");
+    if (navigator.vibrate) { navigator.vibrate(200); }
+    if (this.input) { this.input.focus(); this.input.select(); }
+  };
+
   // A code was read (camera or wedge): open its page, or submit it in the count form.
   Scanner.prototype.accept = function (text) {
     var code = codeFrom(text);
-    if (!code) { this.say("invalid"); return false; }
+    if (!code) { this.reject(); return false; }
     if (this.done) { return true; }
     this.done = true;
+    var fromCamera = Boolean(this.stream);
     this.stop();
     if (this.input) { this.input.value = code; }
+    if (this.mode === "fill") { remember(fromCamera); }
     if (this.mode === "open") {
       window.location.assign(this.form.getAttribute("data-landing").replace("CODE", code));
     } else if (this.form.requestSubmit) {
@@ -89,7 +111,7 @@
         self.say("aim");
         if (detector) { self.loopNative(detector); } else { self.startZXing(); }
       })
-      .catch(function () { self.stop(); self.say("nocamera"); });
+      .catch(function () { remember(false); self.stop(); self.say("nocamera"); });
   };
 
   // BarcodeDetector with QR support, or null (absent on desktop Linux and iOS).
@@ -168,6 +190,11 @@
     });
   }
 
+  // Focus the page's autofocus field now rather than when the browser gets round to it, so that
+  // a scan right after the page appears is not lost.
+  var autofocus = document.querySelector("[data-scan-form] [autofocus], [data-count-form] [autofocus]");
+  if (autofocus && (!document.activeElement || document.activeElement === document.body)) { autofocus.focus(); }
+
   var forms = document.querySelectorAll("[data-scan-form]");
   Array.prototype.forEach.call(forms, function (form, index) {
     var scanner = new Scanner(form);
@@ -176,12 +203,15 @@
       scanner.cameraButton.addEventListener("click", function () { scanner.start(); });
     }
     if (scanner.stopButton) {
-      scanner.stopButton.addEventListener("click", function () { scanner.stop(); scanner.say("stopped"); });
+      scanner.stopButton.addEventListener("click", function () { remember(false); scanner.stop(); scanner.say("stopped"); });
+    }
+    if (scanner.mode === "fill" && scanner.cameraButton && remembered() && !document.querySelector("[data-count-form]")) {
+      scanner.start();
     }
     // A typed or wedge-scanned URL is reduced to its code before the form goes.
     form.addEventListener("submit", function (event) {
       var code = scanner.input ? codeFrom(scanner.input.value) : null;
-      if (scanner.input && scanner.input.value && !code) { event.preventDefault(); scanner.say("invalid"); return; }
+      if (scanner.input && scanner.input.value && !code) { event.preventDefault(); scanner.reject(); return; }
       if (code) { scanner.input.value = code; }
       if (code && scanner.mode === "open") { event.preventDefault(); scanner.accept(code); }
     });
