@@ -351,3 +351,18 @@ def test_count_page_stays_fast_with_hundreds_of_lots(client, world, login, f):
     body = client.get(f"/stocktakes/{st_id}").data.decode()
     # 170 "not found" buttons, 160 "take out" buttons and one "all not found".
     assert body.count('name="batch_id" value=') == 331
+
+
+def test_demo_counts_are_confirmed_in_the_past_and_book_nothing(app, f):
+    hdhf = f.location("HDHF", name_zh="恒大华府储备库")
+    water = f.item("W1", name_zh="瓶装饮用水", unit="箱")
+    batch = f.stock(hdhf, water, 40, lot="D")
+    f.commit()
+    movements = db.session.scalar(select(func.count(Movement.id)))
+    assert service.seed_demo_counts(today=TODAY, user=f.system()) == 1  # MF01 is not there: skipped
+    assert service.seed_demo_counts(today=TODAY, user=f.system()) == 0
+    db.session.commit()
+    assert service.last_counted() == {hdhf.id: dt.datetime(2026, 11, 9, 2, 0)}  # 10:00 in Shanghai
+    assert db.session.scalar(select(func.count(Movement.id))) == movements
+    st = db.session.scalar(select(Stocktake))
+    assert st.number == f"PD-20261109-{st.id:06d}" and [l.batch_id for l in st.lines] == [batch.id]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..extensions import db
 from ..models import Batch, BatchSource, Document, Item, Location, LocationKind, User
-from . import catalogue, clock, importer, ledger
+from . import catalogue, clock, importer, ledger, stocktake
 from .errors import DomainError
 from .users import create_user, get_system_user
 
@@ -116,6 +116,7 @@ def seed_demo(*, today: dt.date, if_empty: bool = False, with_accounts: bool = T
         report.locations_stocked.append(code)
     if "HSYS" in report.locations_stocked:
         _demo_activity(locations, items, today, system)
+    stocktake.seed_demo_counts(today=today, user=system)
     if with_accounts:
         for username, role, name, codes in DEMO_ACCOUNTS:
             if db.session.scalar(db.select(User.id).where(User.username == username)) is None:
