@@ -19,7 +19,7 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 import labels
@@ -36,10 +36,16 @@ def layout_choices() -> list[tuple[str, str]]:
 
 
 class CheckboxList(SelectMultipleField):
-    """A multiple choice shown as a list of check boxes."""
+    """A multiple choice shown as a list of check boxes; ``choices`` are (value, label) pairs."""
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+    def pre_validate(self, form):
+        """Refuse values that were not offered (e.g. another location's batch), in the user's language."""
+        offered = {str(choice[0]) for choice in self.choices or []}
+        if any(value not in offered for value in self.data or []):
+            raise ValidationError(_l("A chosen label is not offered on this page; reload the page and choose again."))
 
 
 class PrintForm(FlaskForm):

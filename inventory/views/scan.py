@@ -15,6 +15,7 @@ by ``npm ci``) served from ``node_modules`` by :func:`asset` — no CDN.
 """
 from __future__ import annotations
 
+import functools
 import json
 
 from flask import (
@@ -60,7 +61,9 @@ def asset_url(name: str) -> str:
     return url_for("scan.asset", asset=name, v=_package_version(package))
 
 
+@functools.lru_cache(maxsize=None)
 def _package_version(package: str) -> str:
+    """The installed version (read once per process; ``npm ci`` is followed by a restart)."""
     try:
         return json.loads((NODE_MODULES / package / "package.json").read_text("utf-8")).get("version", "")
     except (OSError, ValueError):

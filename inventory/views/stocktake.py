@@ -188,6 +188,9 @@ def scan(stocktake_id: int):
     st = _count_or_404(stocktake_id, COUNT)
     form = CountScanForm()
     shelf_id = _shelf_arg(form.shelf.data, st.location_id, queries.shelves(st.location_id))
+    if not st.is_open:
+        flash(_("Stocktake %(number)s is closed; start a new count.", number=st.number), "danger")
+        return _back(st)
     if not form.validate_on_submit():
         flash(_("Scan or type a label code."), "danger")
         return _back(st, shelf_id)
@@ -196,9 +199,6 @@ def scan(stocktake_id: int):
     except DomainError as err:
         flash(str(err), "danger")
         return _back(st, shelf_id)
-    if not st.is_open:
-        flash(_("Stocktake %(number)s is closed; start a new count.", number=st.number), "danger")
-        return _back(st)
     if found.kind == "shelf":
         flash(_("Shelf %(code)s: now scan each batch on it.", code=found.shelf.code), "info")
         return _back(st, found.shelf.id)
@@ -286,7 +286,6 @@ def confirm(stocktake_id: int):
     st = _count_or_404(stocktake_id, COUNT)
     if ADJUST not in allowed_actions(current_user, st.location):
         abort(403)
-    form = CountActionForm()
     errors = []
     if request.method == "POST":
         try:
@@ -307,7 +306,7 @@ def confirm(stocktake_id: int):
     if not view.stocktake.is_open:
         flash(_("Stocktake %(number)s is closed; start a new count.", number=view.stocktake.number), "info")
         return redirect(url_for("stocktake.detail", stocktake_id=st.id))
-    return render_template("stocktake/confirm.html", view=view, st=view.stocktake, form=form, errors=errors,
+    return render_template("stocktake/confirm.html", view=view, st=view.stocktake, errors=errors,
                            hide_book=count_sheet.hide_book(view)), (422 if errors else 200)
 
 
@@ -316,7 +315,6 @@ def confirm(stocktake_id: int):
 def cancel(stocktake_id: int):
     """Abandon an open count; nothing is booked."""
     st = _count_or_404(stocktake_id, COUNT)
-    CountActionForm()
     try:
         service.cancel(stocktake_id=st.id, user=current_user)
         db.session.commit()
