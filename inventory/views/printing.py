@@ -182,7 +182,7 @@ def location_labels(loc_code: str):
     items = labelling.items_by_id(b.item_id for b in batches)
     targets = [Target(f"l{location.id}", f"{location.name_zh} ({location.code})", "location",
                       lambda url: labelling.location_record(location, url))]
-    targets += [Target(f"s{s.id}", f"{s.code} {s.name}".strip(), "shelves",
+    targets += [Target(f"s{s.id}", s.name if s.code in s.name else f"{s.code} {s.name}".strip(), "shelves",
                        lambda url, s=s: labelling.shelf_record(s, url)) for s in shelves]
     targets += _batch_targets(batches)
     targets += [Target(f"i{i.id}", f"{i.code} {i.name_zh} {i.spec}".strip(), "items",
