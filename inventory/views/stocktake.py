@@ -38,6 +38,10 @@ from ..services.scan import code_from_text
 from . import NavEntry
 from .movements import COUNTERS
 
+#: Rows of the counted and the missing list shown on the count page unless ``?all=1``: keeps the
+#: page small on a phone in a warehouse with hundreds of lots (the sheets always list everything).
+LIST_LIMIT = 50
+
 bp = Blueprint("stocktake", __name__)
 NAV = [NavEntry("stocktake.index", _l("Stocktake"), STAFF, 35)]
 STATUS_LABELS = {"open": _l("Open"), "confirmed": _l("Confirmed"), "cancelled": _l("Cancelled")}
@@ -161,8 +165,18 @@ def _render_count(st_id: int, *, line_form: CountLineForm | None = None, status:
                    if TRANSFER in allowed_actions(current_user, line.booked_location)}
     visible_booked = {line.batch_id for line in view.unexpected
                       if VIEW in allowed_actions(current_user, line.booked_location)}
+    show_all = request.args.get("all") == "1"
+    if st.is_open:  # what was just counted first; the current shelf's missing batches first
+        counted_rows = sorted(view.counted, key=lambda line: line.counted_at, reverse=True)
+    else:  # the result: differences first
+        counted_rows = sorted(view.counted, key=lambda line: line.difference == 0)
+    missing_rows = sorted(view.missing, key=lambda b: b.sub_location_id != shelf_id)
+    if not show_all:
+        counted_rows, missing_rows = counted_rows[:LIST_LIMIT], missing_rows[:LIST_LIMIT]
+    show_all_url = url_for("stocktake.detail", stocktake_id=st.id, shelf=shelf_id, all=1)
     return render_template(
-        "stocktake/count.html", view=view, st=st, may_count=may_count,
+        "stocktake/count.html", view=view, st=st, may_count=may_count, counted_rows=counted_rows,
+        missing_rows=missing_rows, show_all_url=show_all_url,
         may_confirm=may_count and ADJUST in actions, hide_book=count_sheet.hide_book(view), shelves=shelves,
         shelf=next((s for s in shelves if s.id == shelf_id), None), entry=entry, line_form=line_form,
         scan_form=scan_form, action_form=CountActionForm(formdata=None), transfer_ok=transfer_ok,
@@ -175,7 +189,8 @@ def detail(stocktake_id: int):
     """The count page: scan box, the batch being counted, counted, unexpected and missing batches.
 
     ``?shelf=`` is the shelf being counted; ``?code=`` opens the count entry of
-    that batch label.  Closed counts show what was booked.
+    that batch label; ``?all=1`` lists every counted and missing batch (else at
+    most :data:`LIST_LIMIT` of each).  Closed counts show what was booked.
     """
     _count_or_404(stocktake_id)
     return _render_count(stocktake_id)
