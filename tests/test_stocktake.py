@@ -278,6 +278,7 @@ def test_count_sheets_pdf_and_xlsx(keeper, world, login):
     pdf = keeper.get(f"/stocktakes/{st_id}/sheet.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     text = scan_pdf.text(pdf.data)
+    assert "盘点表 PD-" in text and "盘点人" in text  # headings in the user's language
     assert "瓶装饮用水" in text and "柴油" in text and "海尚源深储备库" in text and "+1" in text
     assert "菊园居民区储备点" not in text  # booked at a location the keeper may not see
     wb = load_workbook(io.BytesIO(keeper.get(f"/stocktakes/{st_id}/sheet.xlsx").data)).active

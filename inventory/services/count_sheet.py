@@ -88,16 +88,19 @@ def _headers() -> list[str]:
 
 
 def _title(view: CountView) -> list[str]:
+    """Two header lines: number and location; status, start, confirmation and blind mode."""
     st = view.stocktake
     status = {"open": _("open"), "confirmed": _("confirmed"), "cancelled": _("cancelled")}[st.status.value]
-    lines = [
-        f"{_('Count sheet')} {st.number} · {st.location.name_zh} ({st.location.code})",
-        f"{_('Status')}: {status} · {_('Started')}: {clock.to_local(st.started_at):%Y-%m-%d %H:%M} "
-        f"{st.started_by.name}"
-        + (f" · {_('Confirmed')}: {clock.to_local(st.confirmed_at):%Y-%m-%d %H:%M}" if st.confirmed_at else "")
-        + (f" · {_('Blind count: book quantities hidden')}" if hide_book(view) else ""),
-    ]
-    return lines
+    # gettext calls stay outside f-strings: Babel's extractor does not look inside them.
+    sheet, status_word, started = _("Count sheet"), _("Status"), _("Started")
+    meta = (f"{status_word}: {status} · {started}: {clock.to_local(st.started_at):%Y-%m-%d %H:%M} "
+            f"{st.started_by.name}")
+    if st.confirmed_at:
+        confirmed = _("Confirmed")
+        meta += f" · {confirmed}: {clock.to_local(st.confirmed_at):%Y-%m-%d %H:%M}"
+    if hide_book(view):
+        meta += " · " + _("Blind count: book quantities hidden")
+    return [f"{sheet} {st.number} · {st.location.name_zh} ({st.location.code})", meta]
 
 
 def _fmt(value: Decimal | None, signed: bool = False) -> str:
@@ -148,6 +151,7 @@ def pdf(view: CountView, visible_ids: set[int] | None) -> bytes:
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
+    from reportlab.pdfbase import pdfmetrics
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     face = fonts.register_fonts()
@@ -158,16 +162,27 @@ def pdf(view: CountView, visible_ids: set[int] | None) -> bytes:
     def cell(text: str, style=body) -> Paragraph:
         return Paragraph(escape(_printable(text)), style)
 
+    widths = [9, 14, 16, 40, 34, 22, 19, 25, 10, 15, 15, 15, 43]  # mm, 277 = A4 landscape − margins
+    room = [w * mm - 4 for w in widths]  # minus 2 pt padding on each side
+
+    def fit(text: str, column: int):
+        """A plain string when it fits on one line (ten times cheaper to lay out), else a wrapping Paragraph."""
+        text = _printable(text)
+        if pdfmetrics.stringWidth(text, face, 8) <= room[column]:
+            return text
+        return Paragraph(escape(text), body)
+
     title = _title(view)
     story = [cell(title[0], head), cell(title[1], small), Spacer(1, 4 * mm)]
     data = [[cell(h) for h in _headers()]]
     for n, r in enumerate(sheet_rows(view, visible_ids), start=1):
-        data.append([cell(str(n)), cell(r.shelf), cell(r.item_code), cell(r.item_name), cell(r.spec),
-                     cell(r.lot), cell(r.expires), cell(r.label_code), cell(r.unit), cell(_fmt(r.book)),
-                     cell(_fmt(r.counted)), cell(_fmt(r.difference, signed=True)), cell(r.note)])
-    widths = [9, 14, 16, 40, 34, 22, 19, 25, 10, 15, 15, 15, 43]
+        values = (str(n), r.shelf, r.item_code, r.item_name, r.spec, r.lot, r.expires, r.label_code, r.unit,
+                  _fmt(r.book), _fmt(r.counted), _fmt(r.difference, signed=True), r.note)
+        data.append([fit(v, i) for i, v in enumerate(values)])
     table = Table(data, colWidths=[w * mm for w in widths], repeatRows=1)
     table.setStyle(TableStyle([
+        ("FONTNAME", (0, 0), (-1, -1), face), ("FONTSIZE", (0, 0), (-1, -1), 8),
+        ("LEADING", (0, 0), (-1, -1), 10),
         ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
         ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.92, 0.92, 0.92)),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -175,8 +190,9 @@ def pdf(view: CountView, visible_ids: set[int] | None) -> bytes:
     ]))
     story.append(table)
     story.append(Spacer(1, 8 * mm))
-    story.append(cell(f"{_('Counted by')}: ______________    {_('Checked by')}: ______________    "
-                      f"{_('Date')}: ______________", small))
+    blank = "______________"
+    signatures = (_("Counted by"), _("Checked by"), _("Date"))
+    story.append(cell("    ".join(f"{word}: {blank}" for word in signatures), small))
     out = io.BytesIO()
     doc = SimpleDocTemplate(out, pagesize=landscape(A4), leftMargin=10 * mm, rightMargin=10 * mm,
                             topMargin=10 * mm, bottomMargin=10 * mm, title=title[0], invariant=1)

@@ -48,12 +48,13 @@ class Target:
 
 def batch_caption(batch: Batch) -> str:
     """One line describing a batch on the print page: item, lot, quantity, shelf, expiry."""
-    parts = [batch.item.name_zh, f"{_('Lot')} {batch.lot_number or '—'}",
+    lot, expires = _("Lot"), _("expires")  # outside the f-strings, where Babel finds them
+    parts = [batch.item.name_zh, f"{lot} {batch.lot_number or '—'}",
              f"{format_quantity(batch.quantity)} {batch.item.unit}"]
     if batch.sub_location:
         parts.append(batch.sub_location.code)
     if batch.expires_on:
-        parts.append(f"{_('expires')} {batch.expires_on.isoformat()}")
+        parts.append(f"{expires} {batch.expires_on.isoformat()}")
     return " · ".join(parts)
 
 
