@@ -100,6 +100,7 @@ def print_labels(app, batch_ids: list[int], repeat: int) -> tuple[float, int]:
 
 
 def fresh_app(url: str | None, folder: Path):
+    """An app on an empty, migrated database: SQLite in ``folder``, or PostgreSQL at ``url`` (wiped)."""
     from flask_migrate import upgrade
 
     uri = url or f"sqlite:///{folder / 'bench.db'}"
@@ -115,6 +116,7 @@ def fresh_app(url: str | None, folder: Path):
 
 
 def main(argv=None) -> int:
+    """Print the table; returns the exit code."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--lots", type=int, nargs="+", default=[100, 500, 1000])
     ap.add_argument("--repeat", type=int, default=5)

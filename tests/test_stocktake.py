@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from inventory.extensions import db
 from inventory.models import (
-    Batch, Document, DocumentKind, Movement, MovementKind, Stocktake, StocktakeLine, StocktakeStatus,
+    Document, DocumentKind, Movement, MovementKind, Stocktake, StocktakeLine, StocktakeStatus,
 )
 from inventory.services import catalogue, ledger
 from inventory.services import stocktake as service
