@@ -126,6 +126,40 @@ def test_only_one_open_count_per_location_and_resume(depot):
     assert second.id != st.id and service.last_counted() == {}
 
 
+def test_nothing_is_written_until_the_caller_commits(depot):
+    """Services only flush: a rollback leaves no count and no line behind (no savepoint that
+    SQLite would commit on release)."""
+    d = depot
+    st = service.start(location_id=d["dep"].id, user=d["keeper"])
+    service.record_count(stocktake_id=st.id, batch_id=d["a"].id, counted="1", user=d["keeper"])
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(Stocktake.id))) == 0
+    assert db.session.scalar(select(func.count(StocktakeLine.id))) == 0
+
+
+def test_races_are_reported_for_the_caller_to_retry(depot, monkeypatch):
+    """Two keepers opening a count, or first-scanning one batch, at the same moment."""
+    d = depot
+    st = service.start(location_id=d["dep"].id, user=d["keeper"])
+    service.record_count(stocktake_id=st.id, batch_id=d["a"].id, counted="5", user=d["keeper"])
+    db.session.commit()
+    with monkeypatch.context() as m:  # the other request's line is not seen yet when we look
+        m.setattr(service, "_line", lambda *_args: None)
+        with pytest.raises(service.CountedMeanwhile):
+            service.record_count(stocktake_id=st.id, batch_id=d["a"].id, counted="7", user=d["keeper"])
+    db.session.rollback()
+    service.record_count(stocktake_id=st.id, batch_id=d["a"].id, counted="7", user=d["keeper"])
+    db.session.commit()
+    assert [line.counted for line in db.session.scalars(select(StocktakeLine))] == [Decimal(7)]
+    with monkeypatch.context() as m:
+        m.setattr(service, "open_count_at", lambda _location_id: None)
+        with pytest.raises(service.CountAlreadyOpen) as err:
+            service.start(location_id=d["dep"].id, user=d["keeper"])
+    assert err.value.stocktake_id is None
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(Stocktake.id))) == 1
+
+
 def test_not_found_and_surplus_and_refusals(depot, english):
     d = depot
     st = service.start(location_id=d["dep"].id, user=d["keeper"])

@@ -63,11 +63,22 @@ NUMBER_PREFIX = "PD"
 
 
 class CountAlreadyOpen(DomainError):
-    """A count is already open at that location; ``stocktake_id`` names it (resume it instead)."""
+    """A count is already open at that location; ``stocktake_id`` names it (resume it instead).
 
-    def __init__(self, message, *, stocktake_id: int, field: str | None = None):
+    ``stocktake_id`` is None when a concurrent request opened it a moment ago:
+    the caller rolls back and finds it with :func:`open_count_at`.
+    """
+
+    def __init__(self, message, *, stocktake_id: int | None, field: str | None = None):
         super().__init__(message, field=field)
         self.stocktake_id = stocktake_id
+
+
+class CountedMeanwhile(DomainError):
+    """Another keeper created the line of this batch at the same moment (unique line per batch).
+
+    The caller rolls back and records the count again: it then updates that line.
+    """
 
 
 def _user(user: User) -> User:
@@ -110,7 +121,8 @@ def start(*, location_id: int, user: User, blind: bool = False, note: str = "") 
 
     Raises NotFound / InvalidInput for an unknown or inactive location, and
     CountAlreadyOpen (with the open count's id) when one is already open there —
-    also when a concurrent request opened it first (unique ``open_location_id``).
+    also, without the id, when a concurrent request opened it first (unique
+    ``open_location_id``; the session must then be rolled back).
     """
     user = _user(user)
     location = db.session.get(Location, location_id) if location_id is not None else None
@@ -124,15 +136,14 @@ def start(*, location_id: int, user: User, blind: bool = False, note: str = "") 
     now = clock.now_utc()
     st = Stocktake(location_id=location.id, open_location_id=location.id, status=StocktakeStatus.OPEN,
                    blind=bool(blind), note=(note or "").strip()[:500], started_by_id=user.id, started_at=now)
+    db.session.add(st)
     try:
-        with db.session.begin_nested():
-            db.session.add(st)
-            db.session.flush()
+        db.session.flush()
     except IntegrityError:
-        existing = open_count_at(location.id)
-        if existing is None:
-            raise
-        raise _already_open(existing) from None
+        # No savepoint: on SQLite (pysqlite) a SAVEPOINT opened outside a write transaction
+        # commits on release, which would break the caller's one transaction.
+        raise CountAlreadyOpen(_l("A count was opened at this location a moment ago; continue it."),
+                               stocktake_id=None, field="location") from None
     st.number = f"{NUMBER_PREFIX}-{clock.to_local(now):%Y%m%d}-{st.id:06d}"
     db.session.flush()
     return st
@@ -231,8 +242,9 @@ def record_count(*, stocktake_id: int, batch_id: int, counted, user: User,
     counted location).
 
     Raises NotFound (stocktake, batch), InvalidInput (closed count, bad
-    quantity, shelf of another location).  A concurrent first scan of the same
-    batch by a second keeper updates the line the first one created.
+    quantity, shelf of another location), CountedMeanwhile when a second
+    keeper created the batch's line at the same moment (roll back and call
+    again: the count then updates that line).
     """
     user = _user(user)
     st = _open_count(stocktake_id)
@@ -250,15 +262,13 @@ def record_count(*, stocktake_id: int, batch_id: int, counted, user: User,
         line = StocktakeLine(stocktake_id=st.id, batch_id=batch.id, counted=qty, book_quantity=batch.quantity,
                              booked_location_id=batch.location_id, sub_location_id=sub_location_id,
                              counted_by_id=user.id, counted_at=clock.now_utc())
+        db.session.add(line)
         try:
-            with db.session.begin_nested():
-                db.session.add(line)
-                db.session.flush()
-            return line
+            db.session.flush()
         except IntegrityError:
-            line = _line(st.id, batch.id)
-            if line is None:
-                raise
+            raise CountedMeanwhile(_l("This batch was counted by someone else at the same moment."),
+                                   field="counted") from None
+        return line
     total = line.counted + qty if add else qty
     line.counted = total.quantize(item.quantum) if total else Decimal(0)
     line.book_quantity = batch.quantity
@@ -576,7 +586,7 @@ def seed_demo_counts(*, today: dt.date, user: User) -> int:
 
 
 __all__ = [
-    "ConfirmResult", "CountAlreadyOpen", "CountScan", "CountView", "cancel", "classify_scan", "confirm",
+    "ConfirmResult", "CountAlreadyOpen", "CountScan", "CountedMeanwhile", "CountView", "cancel", "classify_scan", "confirm",
     "count_view", "last_counted", "line_counts", "mark_not_found", "open_count_at", "parse_counted",
     "record_count", "recent_counts", "remove_line", "seed_demo_counts", "spot_count", "start",
 ]

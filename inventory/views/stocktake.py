@@ -105,7 +105,10 @@ def start(loc_code: str):
             db.session.commit()
         except service.CountAlreadyOpen as err:
             db.session.rollback()
-            return redirect(url_for("stocktake.detail", stocktake_id=err.stocktake_id))
+            open_id = err.stocktake_id or getattr(service.open_count_at(location.id), "id", None)
+            if open_id is not None:
+                return redirect(url_for("stocktake.detail", stocktake_id=open_id))
+            form.form_errors.append(str(err))
         except DomainError as err:
             db.session.rollback()
             form.form_errors.append(str(err))
@@ -235,8 +238,13 @@ def record(stocktake_id: int):
         return _back(st, shelf_id)
     if form.validate_on_submit():
         try:
-            line = service.record_count(stocktake_id=st.id, batch_id=batch.id, counted=form.counted.data,
-                                        user=current_user, sub_location_id=shelf_id, add=form.add.data)
+            try:
+                line = service.record_count(stocktake_id=st.id, batch_id=batch.id, counted=form.counted.data,
+                                            user=current_user, sub_location_id=shelf_id, add=form.add.data)
+            except service.CountedMeanwhile:
+                db.session.rollback()  # a second keeper's first scan won: update the line it made
+                line = service.record_count(stocktake_id=st.id, batch_id=batch.id, counted=form.counted.data,
+                                            user=current_user, sub_location_id=shelf_id, add=form.add.data)
             db.session.commit()
         except DomainError as err:
             db.session.rollback()
