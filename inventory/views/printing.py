@@ -18,6 +18,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 import labels
 
@@ -97,6 +98,17 @@ def _attach(form, err: DomainError) -> None:
         form.form_errors.append(str(err))
 
 
+def _remember(form, settings: PrintSettings) -> None:
+    """Remember the layout and offset when asked, and commit (the PDF is already made)."""
+    if not form.remember.data:
+        return
+    try:
+        labelling.remember_settings(current_user, settings)
+        db.session.commit()
+    except IntegrityError:  # the same user's print in another tab remembered them a moment ago
+        db.session.rollback()
+
+
 def _offsets_json() -> str:
     saved = labelling.all_offsets(current_user)
     text = json.dumps({name: [x / 10, y / 10] for name, (x, y) in saved.items()})
@@ -126,9 +138,7 @@ def print_page(*, title: str, name: str, targets: list[Target], back_url: str, p
                 base = current_app.config["EXTERNAL_URL"]
                 records = [t.record(base) for t in targets if t.value in chosen]
                 data = labelling.render_pdf(records, settings)
-            if form.remember.data:
-                labelling.remember_settings(current_user, settings)
-            db.session.commit()
+            _remember(form, settings)
             return _pdf_response(data, "calibration" if form.calibrate.data else name)
         except DomainError as err:
             db.session.rollback()
@@ -206,9 +216,7 @@ def calibration():
         try:
             settings = _settings(form, with_copies=False)
             data = labelling.calibration_pdf(settings)
-            if form.remember.data:
-                labelling.remember_settings(current_user, settings)
-            db.session.commit()
+            _remember(form, settings)
             return _pdf_response(data, "calibration")
         except DomainError as err:
             db.session.rollback()
