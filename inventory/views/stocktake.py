@@ -182,7 +182,7 @@ def _render_count(st_id: int, *, line_form: CountLineForm | None = None, status:
         missing_rows=missing_rows, show_all_url=show_all_url,
         may_confirm=may_count and ADJUST in actions, hide_book=count_sheet.hide_book(view), shelves=shelves,
         shelf=next((s for s in shelves if s.id == shelf_id), None), entry=entry, line_form=line_form,
-        scan_form=scan_form, action_form=CountActionForm(formdata=None), transfer_ok=transfer_ok,
+        scan_form=scan_form, transfer_ok=transfer_ok,
         visible_booked=visible_booked), status
 
 
