@@ -231,6 +231,15 @@ def parse_counted(raw, item: Item) -> Decimal:
     return ledger.parse_quantity(value, item, field="counted")
 
 
+def _counted_batch(batch_id: int, counted) -> tuple[Batch, Item, Decimal]:
+    """The batch, its item and the counted quantity parsed in the item's unit (NotFound, InvalidInput)."""
+    batch = db.session.get(Batch, batch_id) if batch_id is not None else None
+    if batch is None:
+        raise NotFound(_l("Unknown batch."), field="batch")
+    item = db.session.get(Item, batch.item_id)
+    return batch, item, parse_counted(counted, item)
+
+
 def record_count(*, stocktake_id: int, batch_id: int, counted, user: User,
                  sub_location_id: int | None = None, add: bool = False) -> StocktakeLine:
     """Record what was found of one batch; return its (single) line, flushed.
@@ -248,11 +257,7 @@ def record_count(*, stocktake_id: int, batch_id: int, counted, user: User,
     """
     user = _user(user)
     st = _open_count(stocktake_id)
-    batch = db.session.get(Batch, batch_id) if batch_id is not None else None
-    if batch is None:
-        raise NotFound(_l("Unknown batch."), field="batch")
-    item = db.session.get(Item, batch.item_id)
-    qty = parse_counted(counted, item)
+    batch, item, qty = _counted_batch(batch_id, counted)
     if sub_location_id is not None:
         shelf = db.session.get(SubLocation, sub_location_id)
         if shelf is None or shelf.location_id != st.location_id:
@@ -533,11 +538,7 @@ def spot_count(*, batch_id: int, counted, user: User, request_token: str | None 
     quantity), InsufficientStock, AlreadyDone (the same form posted twice).
     """
     user = _user(user)
-    batch = db.session.get(Batch, batch_id) if batch_id is not None else None
-    if batch is None:
-        raise NotFound(_l("Unknown batch."), field="batch")
-    item = db.session.get(Item, batch.item_id)
-    qty = parse_counted(counted, item)
+    batch, _item, qty = _counted_batch(batch_id, counted)
     delta = qty - batch.quantity
     if delta == 0:
         return None
