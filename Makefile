@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app app
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test install install-dev assets browser db bench clean
+.PHONY: run test install install-dev assets browser js db bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,13 @@ assets: install
 	$(FLASK) i18n compile
 	$(BIN)/python -m labels.fonts build
 
+## js: the browser libraries pinned in package-lock.json (the camera QR decoder), served from node_modules
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+js: node_modules/.package-lock.json
+
 ## db: create or upgrade the schema, then load the demo data if the database is empty
 db: assets
 	$(FLASK) db upgrade
@@ -39,7 +46,7 @@ db: assets
 	$(FLASK) kit load --if-empty
 
 ## run: install, migrate, seed the demo data when empty, serve http://127.0.0.1:5000
-run: db
+run: db js
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 ## browser: Debian's Chromium for the browser tests (installed when missing and we may use apt-get)
@@ -53,7 +60,7 @@ browser:
 	fi
 
 ## test: install the test dependencies and run the whole suite (SQLite and PostgreSQL)
-test: install-dev assets browser
+test: install-dev assets browser js
 	$(BIN)/python -m pytest
 
 ## bench: print the benchmark tables (needs PostgreSQL for the PostgreSQL rows)
@@ -61,6 +68,7 @@ bench: install-dev
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/labels.py
 	$(BIN)/python bench/gaps.py
+	$(BIN)/python bench/scan.py
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .hypothesis
+	rm -rf $(VENV) instance .pytest_cache .hypothesis node_modules

@@ -24,6 +24,7 @@ from .standards import (
     StandardListVersion,
     StandardOverride,
 )
+from .scan import LabelSetting, Stocktake, StocktakeLine, StocktakeStatus
 from .types import Quantity
 from .users import Role, User, user_location
 
@@ -43,6 +44,7 @@ __all__ = [
     "KitPer",
     "KitSource",
     "KitVersion",
+    "LabelSetting",
     "ListAuthority",
     "Location",
     "LocationKind",
@@ -56,6 +58,9 @@ __all__ = [
     "StandardList",
     "StandardListVersion",
     "StandardOverride",
+    "Stocktake",
+    "StocktakeLine",
+    "StocktakeStatus",
     "SubLocation",
     "User",
     "user_location",

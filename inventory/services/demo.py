@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..extensions import db
 from ..models import Batch, BatchSource, Document, Item, Location, LocationKind, User
-from . import catalogue, clock, importer, ledger
+from . import catalogue, clock, importer, ledger, stocktake
 from .errors import DomainError
 from .users import create_user, get_system_user
 
@@ -119,6 +119,7 @@ def seed_demo(*, today: dt.date, if_empty: bool = False, with_accounts: bool = T
     from .standard_files import load_defaults
 
     load_defaults(user=system)  # shipped standard lists (inventory/data/standards), idempotent
+    stocktake.seed_demo_counts(today=today, user=system)
     if with_accounts:
         for username, role, name, codes in DEMO_ACCOUNTS:
             if db.session.scalar(db.select(User.id).where(User.username == username)) is None:
