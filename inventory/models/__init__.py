@@ -16,8 +16,21 @@ from .core import (
 )
 from .types import Quantity
 from .users import Role, User, user_location
+from .alerts import (Alert, AlertEvent, AlertEventKind, AlertFinding, AlertPreference, AlertState, Inspection,
+                     InspectionResult, JobState, Notification, NotificationStatus)
 
 __all__ = [
+    "Alert",
+    "AlertEvent",
+    "AlertEventKind",
+    "AlertFinding",
+    "AlertPreference",
+    "AlertState",
+    "Inspection",
+    "InspectionResult",
+    "JobState",
+    "Notification",
+    "NotificationStatus",
     "AppendOnlyError",
     "Batch",
     "BatchSource",
