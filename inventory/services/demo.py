@@ -122,6 +122,9 @@ def seed_demo(*, today: dt.date, if_empty: bool = False, with_accounts: bool = T
                 create_user(username=username, password=DEMO_PASSWORD, role=role, display_name=name,
                             location_codes=codes)
                 report.accounts.append((username, DEMO_PASSWORD, role))
+    from .alerts_demo import seed_demo_alerts
+
+    seed_demo_alerts(today)
     db.session.flush()
     return report
 
