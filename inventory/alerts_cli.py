@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import time
 
 import click
 from flask import Flask, current_app
@@ -28,7 +29,9 @@ def run_command(day, dry_run: bool) -> None:
     from .jobs import run_alerts
 
     today = day.date() if day else clock.local_today()
+    started = time.perf_counter()
     report = run_alerts(today, dry_run=dry_run)
+    elapsed = time.perf_counter() - started
     s = report.summary
     title = f"Alert run {s.run} for {today.isoformat()}"
     click.echo(title + (" — dry run: nothing was saved or sent." if dry_run else ""))
@@ -48,6 +51,7 @@ def run_command(day, dry_run: bool) -> None:
         click.echo(f"Delivery: {dl.sent} sent, {dl.retrying} waiting for a retry, {dl.failed} failed.")
         for message_id, error in dl.errors:
             click.echo(f"  message {message_id}: {error}", err=True)
+    click.echo(f"Took {elapsed:.2f} s.")
 
 
 @alerts_cli.command("deliver")

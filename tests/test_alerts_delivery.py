@@ -383,6 +383,7 @@ def test_two_overlapping_runs_give_one_alert_and_one_message(any_app, town, smtp
     assert failures == []
     assert sorted(r.summary.count("opened") for r in reports) == [0, 4]
     assert sorted(r.summary.run for r in reports) == [1, 2]
+    assert sorted(len(r.digests.created) for r in reports) == [0, 4]
     db.session.expire_all()
     assert db.session.scalar(select(func.count(Alert.id))) == 4
     assert db.session.scalar(select(func.count(Notification.id))) == 4

@@ -34,6 +34,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -123,7 +124,8 @@ class Alert(db.Model):
 
     __table_args__ = (
         UniqueConstraint("rule", "subject", name="uq_alert_rule_subject"),
-        Index("ix_alert_state_location", "state", "location_id"),
+        # The alert centre and digests filter by state and location; digests also by raised_run.
+        Index("ix_alert_state_location", "state", "location_id", "raised_run"),
         CheckConstraint("level >= 0", name="level"),
     )
 
@@ -172,6 +174,8 @@ class AlertFinding(db.Model):
     level: Mapped[int] = mapped_column(Integer, default=0)
     due_on: Mapped[dt.date | None] = mapped_column(Date)
     detail: Mapped[str] = mapped_column(Text, default="{}")
+    #: Set by the merge for findings with no alert yet, before they are inserted.
+    is_new: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class AlertPreference(db.Model):

@@ -41,8 +41,8 @@ from flask import current_app
 from flask_babel import format_date, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
-    Date, Integer, String, and_, case, cast, delete, exists, func, insert, literal, null, or_, select, type_coerce,
-    update,
+    Date, Integer, String, and_, case, cast, delete, exists, func, insert, literal, null, or_, select, text,
+    type_coerce, update,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import Select
@@ -463,6 +463,10 @@ def run_rules(today: dt.date, *, run: int, now: dt.datetime, codes: Iterable[str
 
 def _merge(token: str, codes: list[str], run: int, now: dt.datetime) -> None:
     a, f = Alert.__table__, AlertFinding.__table__
+    if db.session.get_bind().dialect.name == "postgresql":
+        # The scratch table is empty between runs, so its statistics say "no rows"; give the planner
+        # the real numbers (ANALYZE counts this transaction's own rows; it may run in a transaction).
+        db.session.execute(text("ANALYZE alert_finding"))
     found = and_(f.c.run_token == token, f.c.rule == a.c.rule, f.c.subject == a.c.subject)
     fields = dict(location_id=f.c.location_id, batch_id=f.c.batch_id, item_id=f.c.item_id,
                   due_on=f.c.due_on, detail=f.c.detail, level=f.c.level)
@@ -481,12 +485,18 @@ def _merge(token: str, codes: list[str], run: int, now: dt.datetime) -> None:
         or_(a.c.level != f.c.level, a.c.location_id != f.c.location_id,
             a.c.batch_id.is_distinct_from(f.c.batch_id), a.c.item_id.is_distinct_from(f.c.item_id),
             a.c.due_on.is_distinct_from(f.c.due_on), a.c.detail != f.c.detail)).values(**fields))
-    # New conditions.  The unique key (rule, subject) is the backstop against a concurrent run.
+    # New conditions: flagged first, then inserted.  Anti-joining the INSERT against its own target
+    # lets PostgreSQL plan a nested loop over a table that grows while the statement runs (quadratic:
+    # minutes for 10^5 alerts on a fresh table, bench/alerts.py).  The unique key (rule, subject) is
+    # the backstop against a concurrent run.
+    db.session.execute(update(f).where(
+        f.c.run_token == token, ~exists().where(a.c.rule == f.c.rule, a.c.subject == f.c.subject),
+    ).values(is_new=True))
     new = select(
         f.c.rule, f.c.subject, f.c.location_id, f.c.batch_id, f.c.item_id, f.c.level, f.c.due_on, f.c.detail,
         literal(AlertState.OPEN.value), literal(now), literal(now), literal(run), literal(run),
         literal(AlertEventKind.OPENED.value), literal(1),
-    ).where(f.c.run_token == token, ~exists().where(a.c.rule == f.c.rule, a.c.subject == f.c.subject))
+    ).where(f.c.run_token == token, f.c.is_new.is_(True))
     db.session.execute(_dialect_insert(a).from_select(
         ["rule", "subject", "location_id", "batch_id", "item_id", "level", "due_on", "detail", "state",
          "opened_at", "raised_at", "raised_run", "changed_run", "last_event", "times_opened"], new,
@@ -496,6 +506,8 @@ def _merge(token: str, codes: list[str], run: int, now: dt.datetime) -> None:
         a.c.rule.in_(codes), a.c.state != AlertState.RESOLVED,
         ~exists().where(f.c.run_token == token, f.c.rule == a.c.rule, f.c.subject == a.c.subject),
     ).values(state=AlertState.RESOLVED, resolved_at=now, changed_run=run, last_event=AlertEventKind.RESOLVED))
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("ANALYZE alert"))  # digests query it next, in this transaction
     e = AlertEvent.__table__
     db.session.execute(insert(e).from_select(
         ["alert_id", "kind", "at", "user_id", "level", "run"],

@@ -137,28 +137,31 @@ def _pairs(counts: dict[str, int]) -> list[tuple[str, int]]:
 
 def collect(day: dt.date, name: str, ids: set[int] | None, after_run: int, through_run: int) -> Digest | None:
     """The digest of alerts raised in runs (``after_run``, ``through_run``] and still open at
-    locations ``ids`` (None = all), or None when there is nothing new.  Four queries.
-    Render it inside ``force_locale`` for the recipient's language."""
+    locations ``ids`` (None = all), or None when there is nothing new.  Three queries: counts by
+    rule, the ids of the first lines (sorted on the alert table alone), those alerts with their
+    location, item and batch.  Render it inside ``force_locale`` for the recipient's language."""
     window = and_(Alert.state == AlertState.OPEN, Alert.raised_run > after_run, Alert.raised_run <= through_run)
-    new_counts = dict(db.session.execute(_scoped(
-        select(Alert.rule, func.count(Alert.id)).where(window).group_by(Alert.rule), ids)).all())
+    new_counts, active_counts = {}, {}
+    for code, new, active in db.session.execute(_scoped(
+            select(Alert.rule, func.sum(case((window, 1), else_=0)), func.count(Alert.id))
+            .where(Alert.state != AlertState.RESOLVED).group_by(Alert.rule), ids)):
+        new_counts[code], active_counts[code] = int(new or 0), active
     new_total = sum(new_counts.values())
     if not new_total:
         return None
-    active_counts = dict(db.session.execute(_scoped(
-        select(Alert.rule, func.count(Alert.id)).where(Alert.state != AlertState.RESOLVED)
-        .group_by(Alert.rule), ids)).all())
     limit = int(current_app.config.get("ALERT_DIGEST_MAX_LINES", 40))
     order = case({r.code: r.order for r in RULES.values()}, value=Alert.rule, else_=99)
-    alerts = db.session.scalars(_scoped(
-        select(Alert).where(window)
-        .options(joinedload(Alert.location), joinedload(Alert.item), joinedload(Alert.batch))
-        .order_by(order, Alert.level, Alert.due_on.is_(None), Alert.due_on, Alert.id).limit(limit), ids)).unique()
+    first = list(db.session.scalars(_scoped(
+        select(Alert.id).where(window)
+        .order_by(order, Alert.level, Alert.due_on.is_(None), Alert.due_on, Alert.id).limit(limit), ids)))
+    loaded = {a.id: a for a in db.session.scalars(
+        select(Alert).where(Alert.id.in_(first or [-1]))
+        .options(joinedload(Alert.location), joinedload(Alert.item), joinedload(Alert.batch))).unique()}
     digest = Digest(day=day, name=name, new_total=new_total, new_by_rule=_pairs(new_counts),
                     active_total=sum(active_counts.values()), active_by_rule=_pairs(active_counts),
                     centre_url=external_url("alerts.index"), settings_url=external_url("alerts.settings"))
     english = is_english()
-    for a in alerts:
+    for a in (loaded[i] for i in first):
         r = RULES.get(a.rule)
         digest.lines.append(DigestLine(
             rule=a.rule, label=str(r.label) if r else a.rule, severity=r.severity if r else "warning",
@@ -194,9 +197,12 @@ def _last_through(channel: str) -> dict[int | None, int]:
 
 
 def _add(**values) -> bool:
-    result = db.session.execute(_dialect_insert(Notification.__table__).values(**values)
-                                .on_conflict_do_nothing(index_elements=["dedup_key"]))
-    return result.rowcount == 1
+    """Insert one outbox row unless its ``dedup_key`` exists; True when it was inserted.
+    (RETURNING, not rowcount: psycopg reports -1 for INSERT … ON CONFLICT through SQLAlchemy.)"""
+    table = Notification.__table__
+    return db.session.execute(_dialect_insert(table).values(**values)
+                              .on_conflict_do_nothing(index_elements=["dedup_key"])
+                              .returning(table.c.id)).first() is not None
 
 
 @dataclass

@@ -63,6 +63,7 @@ def upgrade():
     sa.Column('level', sa.Integer(), nullable=False),
     sa.Column('due_on', sa.Date(), nullable=True),
     sa.Column('detail', sa.Text(), nullable=False),
+    sa.Column('is_new', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.PrimaryKeyConstraint('run_token', 'rule', 'subject', name=op.f('pk_alert_finding'))
     )
     op.create_table('job_state',
@@ -144,7 +145,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_alert_batch_id'), ['batch_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_alert_changed_run'), ['changed_run'], unique=False)
         batch_op.create_index(batch_op.f('ix_alert_raised_run'), ['raised_run'], unique=False)
-        batch_op.create_index('ix_alert_state_location', ['state', 'location_id'], unique=False)
+        batch_op.create_index('ix_alert_state_location', ['state', 'location_id', 'raised_run'], unique=False)
 
     op.create_table('inspection',
     sa.Column('id', sa.Integer(), nullable=False),
