@@ -156,8 +156,9 @@ def _subject(prefix: str, column):
     return (literal(prefix + ":") + cast(column, String)).label("subject")
 
 
-def _dialect_insert(table):
-    """An INSERT construct with ``on_conflict_do_nothing`` for the session's database."""
+def dialect_insert(table):
+    """An INSERT construct for the session's database (PostgreSQL or SQLite) that offers
+    ``on_conflict_do_nothing`` — the idempotent insert behind the unique keys."""
     name = db.session.get_bind().dialect.name
     if name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
@@ -227,14 +228,14 @@ def lead_days_by_category() -> dict[int, tuple[int, ...]]:
     """
     rows = db.session.execute(select(Category.id, Category.code, Category.expiry_lead_days)).all()
     own: dict[str, tuple[int, ...]] = {}
-    for _id, code, text in rows:
-        if text:
+    for _id, code, stored in rows:
+        if stored:
             try:
-                own[code] = parse_lead_days(text)
+                own[code] = parse_lead_days(stored)
             except InvalidInput:
-                log.warning("category %s has malformed expiry_lead_days %r; ignored", code, text)
+                log.warning("category %s has malformed expiry_lead_days %r; ignored", code, stored)
     out = {}
-    for cat_id, code, _text in rows:
+    for cat_id, code, _stored in rows:
         for candidate in _ancestors(code):
             if own.get(candidate):
                 out[cat_id] = own[candidate]
@@ -388,7 +389,7 @@ def begin_run(job_id: str, now: dt.datetime) -> int:
     (SQLite) until the caller commits or rolls back, so concurrent runs
     serialise; call it first in the transaction.  Flushes.
     """
-    db.session.execute(_dialect_insert(JobState.__table__).values(
+    db.session.execute(dialect_insert(JobState.__table__).values(
         job_id=job_id, runs=0, summary="").on_conflict_do_nothing(index_elements=["job_id"]))
     return db.session.execute(
         update(JobState).where(JobState.job_id == job_id)
@@ -497,7 +498,7 @@ def _merge(token: str, codes: list[str], run: int, now: dt.datetime) -> None:
         literal(AlertState.OPEN.value), literal(now), literal(now), literal(run), literal(run),
         literal(AlertEventKind.OPENED.value), literal(1),
     ).where(f.c.run_token == token, f.c.is_new.is_(True))
-    db.session.execute(_dialect_insert(a).from_select(
+    db.session.execute(dialect_insert(a).from_select(
         ["rule", "subject", "location_id", "batch_id", "item_id", "level", "due_on", "detail", "state",
          "opened_at", "raised_at", "raised_run", "changed_run", "last_event", "times_opened"], new,
     ).on_conflict_do_nothing(index_elements=["rule", "subject"]))

@@ -19,23 +19,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from flask import current_app, render_template
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..auth import visible_location_ids
 from ..extensions import db
 from ..i18n import is_english
 from ..models import Alert, AlertPreference, AlertState, Notification, NotificationStatus, Role, User
-from .alerts import RULES, _dialect_insert, describe, rules_in_order
-
-log = logging.getLogger(__name__)
+from .alerts import RULES, describe, dialect_insert, rules_in_order
+from .errors import InvalidInput
 
 #: A claimed message whose sender vanished (crash) may be claimed again after this long.
 STALE_CLAIM = dt.timedelta(minutes=15)
@@ -112,8 +111,6 @@ def wants_email_digest(user: User, pref: AlertPreference | None, roles: set[Role
 
 def email_recipients() -> list[User]:
     """Users who get today's e-mail digest (by username), with their locations loaded."""
-    from sqlalchemy.orm import selectinload
-
     roles = digest_roles()
     prefs = {p.user_id: p for p in db.session.scalars(select(AlertPreference))}
     users = db.session.scalars(select(User).where(User.active.is_(True), User.email != "")
@@ -200,7 +197,7 @@ def _add(**values) -> bool:
     """Insert one outbox row unless its ``dedup_key`` exists; True when it was inserted.
     (RETURNING, not rowcount: psycopg reports -1 for INSERT … ON CONFLICT through SQLAlchemy.)"""
     table = Notification.__table__
-    return db.session.execute(_dialect_insert(table).values(**values)
+    return db.session.execute(dialect_insert(table).values(**values)
                               .on_conflict_do_nothing(index_elements=["dedup_key"])
                               .returning(table.c.id)).first() is not None
 
@@ -366,10 +363,6 @@ def set_preferences(user: User, *, email_digest: bool, locale: str, now: dt.date
     and (field ``email_digest``) when turning the e-mail digest on without an
     e-mail address.  Flushes.
     """
-    from flask_babel import lazy_gettext as _l
-
-    from .errors import InvalidInput
-
     if locale not in current_app.config.get("LANGUAGES", {}):
         raise InvalidInput(_l("Choose one of the offered languages."), field="locale")
     if email_digest and not user.email:

@@ -119,7 +119,7 @@ def acknowledge(alert_id: int):
 def settings():
     """The user's digest settings: daily e-mail digest on or off, and its language."""
     form = AlertSettingsForm()
-    wants, explicit = digests.preference_for(current_user)
+    wants, _explicit = digests.preference_for(current_user)
     if request.method == "GET":
         form.email_digest.data = wants
         form.locale.data = current_user.locale or "zh_Hans_CN"
@@ -136,8 +136,7 @@ def settings():
             flash(_("Settings saved."), "success")
             return redirect(url_for("alerts.settings"))
     status = 422 if request.method == "POST" else 200
-    return render_template("alerts/settings.html", form=form, explicit=explicit,
-                           email_on=digests.email_enabled()), status
+    return render_template("alerts/settings.html", form=form, email_on=digests.email_enabled()), status
 
 
 @bp.get("/alerts/messages")
