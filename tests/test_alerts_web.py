@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from inventory.auth import visible_location_ids
 from inventory.extensions import db
@@ -16,6 +16,7 @@ from inventory.models import (
 from inventory.services import alerts
 
 from .conftest import TODAY
+from .test_web_pages import query_counter  # noqa: F401  (fixture)
 
 NOW = dt.datetime(2026, 11, 29, 1, 0)
 
@@ -228,26 +229,6 @@ def test_inspections_follow_location_rights(client, raised, login):
 
 
 # --------------------------------------------------------------------------- query counts
-
-
-@pytest.fixture
-def query_counter(app):
-    from contextlib import contextmanager
-
-    @contextmanager
-    def counting():
-        box = [0]
-
-        def count(*_args):
-            box[0] += 1
-
-        event.listen(db.engine, "before_cursor_execute", count)
-        try:
-            yield box
-        finally:
-            event.remove(db.engine, "before_cursor_execute", count)
-
-    return counting
 
 
 def _more_expired(f, world, n):
