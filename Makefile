@@ -45,8 +45,11 @@ db: assets
 	$(FLASK) standards load-defaults
 	$(FLASK) kit load --if-empty
 
-## run: install, migrate, seed the demo data when empty, serve http://127.0.0.1:5000
+## run: install, migrate, seed the demo data when empty, serve http://127.0.0.1:5000 with the
+## scheduler (daily alerts) beside it in its own process; Ctrl-C stops both
 run: db js
+	@$(FLASK) scheduler & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 ## browser: Debian's Chromium for the browser tests (installed when missing and we may use apt-get)
@@ -69,6 +72,7 @@ bench: install-dev
 	$(BIN)/python bench/labels.py
 	$(BIN)/python bench/gaps.py
 	$(BIN)/python bench/scan.py
+	$(BIN)/python bench/alerts.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis node_modules

@@ -75,6 +75,38 @@ class Config:
     #: Demo accounts and their passwords may be printed by seed-demo.
     ALLOW_DEMO_ACCOUNTS = True
 
+    # ----------------------------------------------------------------- alerts
+    #: Local time (TIMEZONE) of the daily alert run and digests, "HH:MM".
+    ALERT_DAILY_AT = os.environ.get("ALERT_DAILY_AT", "06:30")
+    #: Minutes between attempts to deliver digests that are waiting (a channel was down).
+    ALERT_DELIVER_EVERY_MINUTES = int(os.environ.get("ALERT_DELIVER_EVERY_MINUTES", "10"))
+    #: Give up on a digest after this many failed attempts (it stays listed as failed).
+    ALERT_SEND_MAX_ATTEMPTS = int(os.environ.get("ALERT_SEND_MAX_ATTEMPTS", "12"))
+    #: First retry delay in minutes; it doubles per attempt, up to 6 hours.
+    ALERT_RETRY_MINUTES = int(os.environ.get("ALERT_RETRY_MINUTES", "5"))
+    #: Roles that get the daily e-mail digest unless they turn it off ("viewer" may opt in).
+    ALERT_DIGEST_ROLES = os.environ.get("ALERT_DIGEST_ROLES", "admin,keeper,civil_defence,residential")
+    #: Alerts listed one by one in a digest; the rest are counted.
+    ALERT_DIGEST_MAX_LINES = int(os.environ.get("ALERT_DIGEST_MAX_LINES", "40"))
+    #: Lead days before an agreement reserve's contract ends, e.g. "90,30,7".
+    ALERT_CONTRACT_LEAD_DAYS = os.environ.get("ALERT_CONTRACT_LEAD_DAYS", "90,30,7")
+    #: E-mail over SMTP; an empty host turns the e-mail channel off.
+    ALERT_SMTP_HOST = os.environ.get("ALERT_SMTP_HOST", "")
+    ALERT_SMTP_PORT = int(os.environ.get("ALERT_SMTP_PORT", "25"))
+    ALERT_SMTP_USER = os.environ.get("ALERT_SMTP_USER", "")
+    ALERT_SMTP_PASSWORD = os.environ.get("ALERT_SMTP_PASSWORD", "")
+    #: "none", "starttls" or "ssl".
+    ALERT_SMTP_SECURITY = os.environ.get("ALERT_SMTP_SECURITY", "none")
+    ALERT_SMTP_TIMEOUT = float(os.environ.get("ALERT_SMTP_TIMEOUT", "20"))
+    ALERT_MAIL_FROM = os.environ.get("ALERT_MAIL_FROM", "")
+    #: A webhook that gets the office-wide daily digest as a JSON POST (empty: off), e.g. a
+    #: WeCom group robot https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…
+    ALERT_WEBHOOK_URL = os.environ.get("ALERT_WEBHOOK_URL", "")
+    #: "wecom" (group-robot markdown message) or "json" (the digest as plain JSON).
+    ALERT_WEBHOOK_FORMAT = os.environ.get("ALERT_WEBHOOK_FORMAT", "wecom")
+    ALERT_WEBHOOK_LOCALE = os.environ.get("ALERT_WEBHOOK_LOCALE", "zh_Hans_CN")
+    ALERT_WEBHOOK_TIMEOUT = float(os.environ.get("ALERT_WEBHOOK_TIMEOUT", "10"))
+
 
 class DevelopmentConfig(Config):
     """Local use: SQLite by default, demo accounts allowed."""
@@ -87,6 +119,9 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
     SQLALCHEMY_DATABASE_URI = "sqlite://"
+    #: Tests start their own SMTP and HTTP servers and pass these settings explicitly.
+    ALERT_SMTP_HOST = ""
+    ALERT_WEBHOOK_URL = ""
 
 
 class ProductionConfig(Config):

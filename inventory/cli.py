@@ -168,3 +168,6 @@ def register_cli(app: Flask) -> None:
     from .i18n_catalog import i18n_cli
 
     app.cli.add_command(i18n_cli)
+    from .alerts_cli import register_alerts_cli
+
+    register_alerts_cli(app)

@@ -27,8 +27,21 @@ from .standards import (
 from .scan import LabelSetting, Stocktake, StocktakeLine, StocktakeStatus
 from .types import Quantity
 from .users import Role, User, user_location
+from .alerts import (Alert, AlertEvent, AlertEventKind, AlertFinding, AlertPreference, AlertState, Inspection,
+                     InspectionResult, JobState, Notification, NotificationStatus)
 
 __all__ = [
+    "Alert",
+    "AlertEvent",
+    "AlertEventKind",
+    "AlertFinding",
+    "AlertPreference",
+    "AlertState",
+    "Inspection",
+    "InspectionResult",
+    "JobState",
+    "Notification",
+    "NotificationStatus",
     "AppendOnlyError",
     "Batch",
     "BatchSource",

@@ -128,6 +128,9 @@ def seed_demo(*, today: dt.date, if_empty: bool = False, with_accounts: bool = T
                 report.accounts.append((username, DEMO_PASSWORD, role))
     from .kit import ensure_default_checklist  # residents: the family checklist, loaded once
     ensure_default_checklist()
+    from .alerts_demo import seed_demo_alerts
+
+    seed_demo_alerts(today)
     db.session.flush()
     return report
 

@@ -1,0 +1,33 @@
+"""WTForms of the alerts area: alert settings and the inspection record.  They validate; they never write."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, SelectField, SubmitField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+from .forms import choices
+from .models import InspectionResult
+from .services import clock
+
+
+class AlertSettingsForm(FlaskForm):
+    """A user's digest preferences: the daily e-mail digest on or off, and its language."""
+
+    email_digest = BooleanField(_l("Send me the daily e-mail digest"))
+    locale = SelectField(_l("Language of my digest"), choices=lambda: choices([
+        ("zh_Hans_CN", "简体中文"), ("en", "English")]))
+    submit = SubmitField(_l("Save"))
+
+
+class InspectionForm(FlaskForm):
+    """An inspection of a batch of equipment: date (default today), result and a note."""
+
+    inspected_on = DateField(_l("Date of the inspection"), default=clock.local_today,
+                             validators=[InputRequired()])
+    result = SelectField(_l("Result"), choices=lambda: choices([
+        (InspectionResult.OK.value, _l("In order")), (InspectionResult.DEFECT.value, _l("Defect found"))]),
+        validators=[InputRequired()])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=500)],
+                         render_kw={"placeholder": _l("e.g. pressure gauge in the green zone, seal intact")})
+    submit = SubmitField(_l("Record inspection"))

@@ -1,0 +1,36 @@
+"""Permission-matrix rows for the alerts area (see tests/test_web_access.py).
+
+The sample alert is an "expired" alert on the depot DEP's expired batch, and
+the sample batch for inspections is DEP's batch of an extinguisher.
+"""
+from __future__ import annotations
+
+STAFF = {"admin", "keeper", "civil_defence", "residential", "viewer"}
+SEE_DEP = {"admin", "keeper", "viewer"}
+ACT_AT_DEP = {"admin", "keeper"}
+
+EXPECTED = {
+    "alerts.index": STAFF,
+    "alerts.settings": STAFF,
+    "alerts.detail": SEE_DEP,
+    "alerts.acknowledge": ACT_AT_DEP,
+    "alerts.messages": {"admin"},
+    "alerts.inspections_page": SEE_DEP,
+    "alerts.record_inspection": ACT_AT_DEP,
+}
+
+
+def sample_args(world) -> dict:
+    """``alert_id``: an open alert at DEP (from a real rule run).  Inspection routes use
+    ``batch_id`` (the water batch at DEP): the pages answer for it, and recording is refused
+    with a 422 form error, which still counts as reaching the route."""
+    import datetime as dt
+
+    from inventory.extensions import db
+    from inventory.models import Alert
+    from inventory.services import alerts
+
+    run = alerts.begin_run(alerts.ALERT_JOB_ID, dt.datetime(2026, 11, 29, 1, 0))
+    alerts.run_rules(dt.date(2026, 11, 29), run=run, now=dt.datetime(2026, 11, 29, 1, 0), codes=["expired"])
+    alert = db.session.scalar(db.select(Alert).where(Alert.batch_id == world["old"].id))
+    return {"alert_id": alert.id}

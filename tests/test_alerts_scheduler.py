@@ -1,0 +1,213 @@
+"""The scheduler and the commands: a job table with stable ids in Asia/Shanghai, its own process
+(never create_app), catch-up of a missed run, and ``flask alerts run`` for cron and tests."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from sqlalchemy import create_engine, func, select, text
+
+from inventory import create_app
+from inventory.extensions import db
+from inventory.jobs import JOBS, build_scheduler, catch_up_due, daily_at, run_alerts
+from inventory.models import Alert, JobState, Notification
+
+from .conftest import TODAY
+from .test_alerts_delivery import free_port, smtp_sink  # noqa: F401  (fixture)
+
+ROOT = Path(__file__).resolve().parent.parent
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture
+def expired_stock(f):
+    dep = f.location("DEP", name_zh="海尚源深储备库")
+    water = f.item("W1", name_zh="瓶装饮用水", unit="箱")
+    f.stock(dep, water, 5, expires_on=TODAY - dt.timedelta(days=1), lot="LOT-1", allow_expired=True,
+            days_ago=300)
+    f.stock(dep, water, 5, expires_on=TODAY + dt.timedelta(days=10), lot="LOT-2")
+    admin = f.user("admin", username="office")
+    admin.email = "office@example.org"
+    f.commit()
+    return dep
+
+
+def test_job_table_has_stable_ids_and_shanghai_times(app):
+    assert [j.id for j in JOBS] == ["alerts.daily", "alerts.deliver"]
+    scheduler = build_scheduler(app, catch_up=False)
+    assert str(scheduler.timezone) == "Asia/Shanghai"
+    jobs = {j.id: j for j in scheduler.get_jobs()}
+    assert set(jobs) == {"alerts.daily", "alerts.deliver"}
+    before = dt.datetime(2026, 11, 29, 5, 0, tzinfo=SHANGHAI)
+    assert jobs["alerts.daily"].trigger.get_next_fire_time(None, before) == dt.datetime(
+        2026, 11, 29, 6, 30, tzinfo=SHANGHAI)
+    after = dt.datetime(2026, 11, 29, 7, 0, tzinfo=SHANGHAI)
+    assert jobs["alerts.daily"].trigger.get_next_fire_time(None, after) == dt.datetime(
+        2026, 11, 30, 6, 30, tzinfo=SHANGHAI)
+    assert jobs["alerts.deliver"].trigger.interval == dt.timedelta(minutes=10)
+    app.config["ALERT_DAILY_AT"] = "7:05"
+    assert daily_at(app.config) == (7, 5)
+    app.config["ALERT_DAILY_AT"] = "25:00"
+    with pytest.raises(ValueError):
+        daily_at(app.config)
+
+
+def test_create_app_starts_no_scheduler(tmp_path):
+    before = {t.name for t in threading.enumerate()}
+    create_app("test", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'x.db'}")
+    after = {t.name for t in threading.enumerate()}
+    assert after == before
+
+
+def test_catch_up_after_a_missed_slot(app, expired_stock):
+    morning = dt.datetime(2026, 11, 29, 5, 0, tzinfo=SHANGHAI)
+    late = dt.datetime(2026, 11, 29, 9, 0, tzinfo=SHANGHAI)
+    assert catch_up_due(app, morning) is False      # 06:30 has not come yet
+    assert catch_up_due(app, late) is True          # scheduler was down at 06:30
+    run_alerts(TODAY)
+    assert catch_up_due(app, late) is False         # today's run is recorded
+    assert catch_up_due(app, late + dt.timedelta(days=1)) is True
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def test_cli_run_prints_the_table_and_a_second_run_opens_nothing(app, expired_stock):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["alerts", "run", "--date", "2026-11-29"])
+    assert first.exit_code == 0, first.output
+    lines = first.output.splitlines()
+    assert lines[0] == "Alert run 1 for 2026-11-29"
+    assert "  expired                    1         0         0         0         1" in lines
+    assert "  expiring                   1         0         0         0         1" in lines
+    second = runner.invoke(args=["alerts", "run", "--date", "2026-11-29"])
+    assert "  expired                    0         0         0         0         1" in second.output.splitlines()
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(Alert.id))) == 2
+    state = db.session.get(JobState, "alerts.daily")
+    assert (state.runs, state.last_run_on) == (2, TODAY)
+
+
+def test_cli_dry_run_and_bad_date(app, expired_stock):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["alerts", "run", "--date", "2026-11-29", "--dry-run"])
+    assert result.exit_code == 0 and "dry run: nothing was saved or sent" in result.output
+    assert db.session.scalar(select(func.count(Alert.id))) == 0
+    bad = runner.invoke(args=["alerts", "run", "--date", "29.11.2026"])
+    assert bad.exit_code == 2 and "29.11.2026" in bad.output
+
+
+def test_cli_run_uses_today_in_shanghai(app, expired_stock):
+    # 20:00 UTC on 28 November is already 29 November in Shanghai.
+    with time_machine.travel(dt.datetime(2026, 11, 28, 20, 0, tzinfo=dt.timezone.utc), tick=False):
+        result = app.test_cli_runner().invoke(args=["alerts", "run"])
+    assert result.output.startswith("Alert run 1 for 2026-11-29")
+
+
+def test_cli_lead_times(app):
+    runner = app.test_cli_runner()
+    from inventory.services.catalogue import ensure_top_categories
+
+    ensure_top_categories()
+    db.session.commit()
+    ok = runner.invoke(args=["alerts", "lead-times", "1000000", "7,30,90"])
+    assert ok.exit_code == 0 and "1000000 基本生活保障物资: 90,30,7" in ok.output
+    shown = runner.invoke(args=["alerts", "lead-times"]).output
+    assert "1000000" in shown and "used: 90,30,7" in shown and "used: item warning days" in shown
+    bad = runner.invoke(args=["alerts", "lead-times", "1000000", "soon"])
+    assert bad.exit_code == 2 and "Cannot set lead days" in bad.output
+
+
+def test_cli_deliver_reports_failures(app, expired_stock):
+    app.config.update(ALERT_SMTP_HOST="127.0.0.1", ALERT_SMTP_PORT=free_port())
+    with time_machine.travel(dt.datetime(2026, 11, 29, 1, 0, tzinfo=dt.timezone.utc), tick=False):
+        run_alerts(TODAY)
+    with time_machine.travel(dt.datetime(2026, 11, 29, 2, 0, tzinfo=dt.timezone.utc), tick=False):
+        result = app.test_cli_runner().invoke(args=["alerts", "deliver"])
+    assert result.exit_code == 1 and "0 sent, 1 waiting for a retry" in result.output
+
+
+def test_scheduler_list(app):
+    result = app.test_cli_runner().invoke(args=["scheduler", "--list"])
+    assert "alerts.daily" in result.output and "cron[hour='6', minute='30']" in result.output
+    assert "alerts.deliver" in result.output
+
+
+# --------------------------------------------------------------------------- the scheduler process
+
+
+def test_two_scheduler_processes_fire_together_and_send_once(app, expired_stock, smtp_sink):  # noqa: F811
+    """Two `flask scheduler` processes started by mistake both fire the daily job at the same
+    minute: one alert per condition and one e-mail per person.  Ctrl-C (SIGINT) stops each cleanly."""
+    now = dt.datetime.now(SHANGHAI)
+    fire = (now + dt.timedelta(minutes=2 if now.second > 40 else 1)).replace(second=0, microsecond=0)
+    db_url = app.config["SQLALCHEMY_DATABASE_URI"]
+    env = dict(os.environ, DATABASE_URL=db_url, INVENTORY_ENV="development", ALERT_DAILY_AT=f"{fire:%H:%M}",
+               ALERT_SMTP_HOST="127.0.0.1", ALERT_SMTP_PORT=str(smtp_sink.port), PYTHONUNBUFFERED="1")
+    env.pop("FLASK_APP", None)
+    procs = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "scheduler"], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for _ in range(2)]
+    engine = create_engine(db_url)
+    runs = 0
+    try:
+        deadline = time.monotonic() + (fire - now).total_seconds() + 60
+        while time.monotonic() < deadline:
+            with engine.connect() as con:
+                runs = con.execute(text("SELECT coalesce(max(runs), 0) FROM job_state")).scalar()
+            if runs >= 2 and smtp_sink.messages:
+                break
+            time.sleep(0.5)
+    finally:
+        outputs = []
+        for p in procs:
+            p.send_signal(signal.SIGINT)
+        for p in procs:
+            try:
+                out, _ = p.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                out, _ = p.communicate()
+            outputs.append(out)
+        engine.dispose()
+    assert runs >= 2, outputs  # both schedulers ran the job
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    assert all("Scheduler stopped." in out and "executed successfully" in out for out in outputs), outputs
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(Alert.id))) == 2
+    assert db.session.scalar(select(func.count(Notification.id))) == 1
+    assert [m["To"] for m in smtp_sink.messages] == ["office@example.org"]
+
+
+def test_a_scheduler_started_late_catches_up_at_once(app, expired_stock):
+    """Started after the daily time with no run recorded today, the scheduler runs the job at once."""
+    env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], INVENTORY_ENV="development",
+               ALERT_DAILY_AT="00:00", PYTHONUNBUFFERED="1")
+    env.pop("FLASK_APP", None)
+    proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "scheduler"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    try:
+        deadline = time.monotonic() + 60
+        last = None
+        while time.monotonic() < deadline and last is None:
+            with engine.connect() as con:
+                last = con.execute(text("SELECT last_run_on FROM job_state")).scalar()
+            time.sleep(0.3)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=30)
+        engine.dispose()
+    assert last is not None, out
+    assert proc.returncode == 0 and "Scheduler stopped." in out
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(Alert.id))) == 2

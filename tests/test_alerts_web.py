@@ -1,0 +1,257 @@
+"""The alert centre per role, the navigation-bar count, acknowledgement, settings and the
+inspection form: real values, refusals that change nothing, constant query counts."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from inventory.auth import visible_location_ids
+from inventory.extensions import db
+from inventory.i18n_catalog import compile_catalogues
+from inventory.models import (
+    Alert, AlertEvent, AlertPreference, AlertState, Inspection, Movement, User,
+)
+from inventory.services import alerts
+
+from .conftest import TODAY
+from .test_web_pages import query_counter  # noqa: F401  (fixture)
+
+NOW = dt.datetime(2026, 11, 29, 1, 0)
+
+
+def run(today=TODAY):
+    number = alerts.begin_run(alerts.ALERT_JOB_ID, NOW)
+    alerts.run_rules(today, run=number, now=NOW)
+    db.session.commit()
+
+
+@pytest.fixture
+def raised(world, f):
+    """The world of tests/conftest.py plus expired stock at the civil-defence warehouse and both
+    residential points, and an extinguisher at the depot that is due for inspection; after one run."""
+    compile_catalogues()
+    old = TODAY - dt.timedelta(days=4)
+    f.stock(world["mf"], world["hood"], 3, expires_on=old, lot="MF-OLD", allow_expired=True, days_ago=300)
+    f.stock(world["res"], world["water"], 2, expires_on=old, lot="RES-OLD", allow_expired=True, days_ago=300)
+    f.stock(world["res2"], world["water"], 2, expires_on=old, lot="RES2-OLD", allow_expired=True, days_ago=300)
+    ext = f.item("P3", name_zh="手提式干粉灭火器", unit="具", category_code="2000000", inspection_interval_days=30)
+    world["ext"] = f.stock(world["dep"], ext, 4, lot="EXT-1", days_ago=45)
+    f.commit()
+    run()
+    return world
+
+
+def lots(body: str) -> set[str]:
+    return {lot for lot in ("W-OLD", "W-SOON", "MF-OLD", "RES-OLD", "RES2-OLD", "EXT-1") if lot in body}
+
+
+@pytest.mark.parametrize("who, expected", [
+    ("admin", {"W-OLD", "W-SOON", "MF-OLD", "RES-OLD", "RES2-OLD", "EXT-1"}),
+    ("viewer", {"W-OLD", "W-SOON", "MF-OLD", "RES-OLD", "RES2-OLD", "EXT-1"}),
+    ("keeper", {"W-OLD", "W-SOON", "EXT-1"}),
+    ("civil_defence", {"MF-OLD"}),
+    ("residential", {"RES-OLD"}),
+])
+def test_the_alert_centre_shows_each_role_its_own_locations(client, raised, login, who, expected):
+    login(raised["users"][who])
+    body = client.get("/alerts").data.decode()
+    assert lots(body) == expected
+    assert f'id="nav-alert-count">{len(expected)}<' in body
+    buttons = body.count("btn-ack")
+    assert buttons == (0 if who == "viewer" else len(expected))
+    assert "已过期" in body and "预警" in body
+
+
+def test_scoping_in_sql_agrees_with_visible_location_ids(app, raised):
+    """The one-query navigation count uses a SQL form of the stock pages' visibility rule."""
+    for user in raised["users"].values():
+        visible = visible_location_ids(user)
+        expected = {a.id for a in db.session.scalars(select(Alert))
+                    if visible is None or a.location_id in visible}
+        clause = alerts.visible_clause(user)
+        stmt = select(Alert.id) if clause is None else select(Alert.id).where(clause)
+        assert set(db.session.scalars(stmt)) == expected, user.username
+        assert alerts.open_count(user) == len(expected)
+
+
+def test_filters_and_counts(client, raised, login):
+    login(raised["users"]["admin"])
+    body = client.get("/alerts?rule=inspection_due").data.decode()
+    assert lots(body) == {"EXT-1"}
+    assert 'id="count-expired"' in body
+    assert '<span class="badge alert-rule-danger">4</span>' in body  # four expired, open
+    body = client.get(f"/alerts?location={raised['mf'].id}").data.decode()
+    assert lots(body) == {"MF-OLD"}
+    assert "暂无预警" in client.get("/alerts?state=resolved").data.decode()
+    assert client.get("/alerts?state=nonsense&rule=nonsense&page=-3").status_code == 200
+
+
+def test_acknowledge_keeps_who_and_when_and_lowers_the_count(client, raised, login):
+    keeper = raised["users"]["keeper"]
+    alert = db.session.scalar(select(Alert).where(Alert.batch_id == raised["old"].id))
+    login(keeper)
+    response = client.post(f"/alerts/{alert.id}/acknowledge", data={"next": "/alerts"})
+    assert response.status_code == 302 and response.location == "/alerts"
+    db.session.expire_all()
+    assert alert.state == AlertState.ACKNOWLEDGED and alert.acknowledged_by_id == keeper.id
+    assert alert.acknowledged_at is not None
+    body = client.get("/alerts").data.decode()
+    assert 'id="nav-alert-count">2<' in body and "已确认" in body
+    detail = client.get(f"/alerts/{alert.id}").data.decode()
+    assert "最近由 keeper1 确认" in detail and "产生" in detail
+    # A second tap changes nothing.
+    client.post(f"/alerts/{alert.id}/acknowledge")
+    assert db.session.scalar(select(func.count(AlertEvent.id)).where(AlertEvent.alert_id == alert.id)) == 2
+    # An off-site "next" is ignored.
+    other = db.session.scalar(select(Alert).where(Alert.rule == "expiring"))
+    response = client.post(f"/alerts/{other.id}/acknowledge", data={"next": "https://evil.example/"})
+    assert response.location == f"/alerts/{other.id}"
+
+
+def test_acknowledging_elsewhere_is_refused(client, raised, login):
+    mf_alert = db.session.scalar(select(Alert).where(Alert.location_id == raised["mf"].id))
+    login(raised["users"]["keeper"])
+    assert client.post(f"/alerts/{mf_alert.id}/acknowledge").status_code == 404
+    assert client.get(f"/alerts/{mf_alert.id}").status_code == 404
+    login(raised["users"]["viewer"])
+    assert client.post(f"/alerts/{mf_alert.id}/acknowledge").status_code == 403
+    assert client.get(f"/alerts/{mf_alert.id}").status_code == 200
+    login(raised["users"]["civil_defence"])
+    assert client.post(f"/alerts/{mf_alert.id}/acknowledge").status_code == 302
+    db.session.expire_all()
+    assert mf_alert.state == AlertState.ACKNOWLEDGED
+    assert client.get("/alerts/999999").status_code == 404
+
+
+def test_alert_detail_shows_history_and_escapes_names(client, raised, login, f):
+    raised["dep"].name_zh = "<script>alert(1)</script>储备库"
+    f.commit()
+    alert = db.session.scalar(select(Alert).where(Alert.batch_id == raised["old"].id))
+    login(raised["users"]["admin"])
+    body = client.get(f"/alerts/{alert.id}").data.decode()
+    assert "&lt;script&gt;" in body and "<script>alert(1)" not in body
+    assert "已于 2026-11-26 过期：5 箱，需报废或更换。" in body
+    assert "每日检查" in body
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def test_settings_turn_the_digest_off_and_choose_english(client, raised, login):
+    keeper = raised["users"]["keeper"]
+    keeper.email = "keeper1@example.org"
+    db.session.commit()
+    login(keeper)
+    body = client.get("/alerts/settings").data.decode()
+    assert "keeper1@example.org" in body and 'id="email_digest"' in body and "checked" in body
+    response = client.post("/alerts/settings", data={"locale": "en"})  # checkbox left empty = off
+    assert response.status_code == 302
+    db.session.expire_all()
+    pref = db.session.get(AlertPreference, keeper.id)
+    assert pref.email_digest is False and db.session.get(User, keeper.id).locale == "en"
+
+
+def test_settings_refuse_a_digest_without_an_address(client, raised, login):
+    login(raised["users"]["residential"])
+    response = client.post("/alerts/settings", data={"email_digest": "y", "locale": "zh_Hans_CN"})
+    assert response.status_code == 422
+    assert "您尚未登记电子邮箱" in response.data.decode()
+    response = client.post("/alerts/settings", data={"locale": "fr"})
+    assert response.status_code == 422
+    assert db.session.scalar(select(func.count(AlertPreference.user_id))) == 0
+
+
+def test_outbox_page_for_the_office(client, raised, login):
+    login(raised["users"]["admin"])
+    assert "尚未发送日报" in client.get("/alerts/messages").data.decode()
+
+
+# --------------------------------------------------------------------------- inspections
+
+
+def test_recording_an_inspection_from_the_batch_page(client, raised, login):
+    ext = raised["ext"]
+    login(raised["users"]["keeper"])
+    batch_page = client.get(f"/batches/{ext.id}").data.decode()
+    assert f"/batches/{ext.id}/inspections" in batch_page and "上次检查" in batch_page
+    page = client.get(f"/batches/{ext.id}/inspections").data.decode()
+    assert "每 30 天检查一次" in page and "尚无检查记录" in page
+    movements = db.session.scalar(select(func.count(Movement.id)))
+    response = client.post(f"/batches/{ext.id}/inspections",
+                           data={"inspected_on": TODAY.isoformat(), "result": "ok", "note": "压力正常"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    (record,) = db.session.scalars(select(Inspection))
+    assert (record.batch_id, record.inspected_on, record.result.value, record.note, record.user_id) == (
+        ext.id, TODAY, "ok", "压力正常", raised["users"]["keeper"].id)
+    assert ext.last_inspected_on == TODAY and ext.quantity == 4
+    assert db.session.scalar(select(func.count(Movement.id))) == movements
+    alert = db.session.scalar(select(Alert).where(Alert.rule == "inspection_due"))
+    assert alert.state == AlertState.RESOLVED
+    body = client.get(response.location).data.decode()
+    assert "压力正常" in body and "合格" in body
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"inspected_on": (TODAY + dt.timedelta(days=1)).isoformat(), "result": "ok"}, "检查日期不能晚于今天"),
+    ({"inspected_on": TODAY.isoformat(), "result": "defect", "note": ""}, "请在备注中说明缺陷情况"),
+    ({"inspected_on": "", "result": "ok"}, 'id="inspected_on"'),
+    ({"inspected_on": TODAY.isoformat(), "result": "broken"}, 'id="result"'),
+])
+def test_bad_inspections_answer_422_and_write_nothing(client, raised, login, data, message):
+    ext = raised["ext"]
+    login(raised["users"]["keeper"])
+    response = client.post(f"/batches/{ext.id}/inspections", data=data)
+    assert response.status_code == 422
+    body = response.data.decode()
+    assert message in body and "invalid-feedback" in body
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(Inspection.id))) == 0 and ext.last_inspected_on is None
+
+
+def test_inspections_follow_location_rights(client, raised, login):
+    ext = raised["ext"]
+    data = {"inspected_on": TODAY.isoformat(), "result": "ok"}
+    login(raised["users"]["viewer"])
+    assert client.get(f"/batches/{ext.id}/inspections").status_code == 200
+    assert "保存检查记录" not in client.get(f"/batches/{ext.id}/inspections").data.decode()
+    assert client.post(f"/batches/{ext.id}/inspections", data=data).status_code == 403
+    login(raised["users"]["residential"])
+    assert client.get(f"/batches/{ext.id}/inspections").status_code == 404
+    assert client.post(f"/batches/{ext.id}/inspections", data=data).status_code == 404
+    login(raised["users"]["keeper"])
+    water = raised["batch"]  # not equipment: no form, and a post is refused
+    assert "该物资未设置检查周期" in client.get(f"/batches/{water.id}/inspections").data.decode()
+    assert client.post(f"/batches/{water.id}/inspections", data=data).status_code == 422
+    assert db.session.scalar(select(func.count(Inspection.id))) == 0
+
+
+# --------------------------------------------------------------------------- query counts
+
+
+def _more_expired(f, world, n):
+    for i in range(n):
+        loc = f.location()
+        f.stock(loc, world["water"], 1, expires_on=TODAY - dt.timedelta(days=1 + i % 5), allow_expired=True,
+                days_ago=300)
+    f.commit()
+    run()
+
+
+def test_alert_pages_and_the_nav_count_use_constant_queries(client, raised, login, f, query_counter):
+    login(raised["users"]["admin"])
+    with query_counter() as small_list:
+        client.get("/alerts")
+    with query_counter() as small_dash:
+        client.get("/dashboard")
+    _more_expired(f, raised, 40)
+    with query_counter() as big_list:
+        body = client.get("/alerts").data.decode()
+    with query_counter() as big_dash:
+        dash = client.get("/dashboard").data.decode()
+    assert body.count('class="list-group-item alert-row') == 46
+    assert 'id="nav-alert-count">46<' in dash
+    assert small_list[0] == big_list[0] <= 8
+    assert small_dash[0] == big_dash[0] <= 8  # user, locations, stock summary, conformity chart (4), open-alert count
