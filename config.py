@@ -90,6 +90,9 @@ class Config:
     ALERT_DIGEST_MAX_LINES = int(os.environ.get("ALERT_DIGEST_MAX_LINES", "40"))
     #: Lead days before an agreement reserve's contract ends, e.g. "90,30,7".
     ALERT_CONTRACT_LEAD_DAYS = os.environ.get("ALERT_CONTRACT_LEAD_DAYS", "90,30,7")
+    #: A location not counted (盘点) for this many days raises an alert; monthly counting
+    #: is the practice of local depots (reference/standards.md §6). 0 turns the rule off.
+    ALERT_NOT_COUNTED_DAYS = int(os.environ.get("ALERT_NOT_COUNTED_DAYS", "31"))
     #: E-mail over SMTP; an empty host turns the e-mail channel off.
     ALERT_SMTP_HOST = os.environ.get("ALERT_SMTP_HOST", "")
     ALERT_SMTP_PORT = int(os.environ.get("ALERT_SMTP_PORT", "25"))
@@ -122,6 +125,8 @@ class TestConfig(Config):
     #: Tests start their own SMTP and HTTP servers and pass these settings explicitly.
     ALERT_SMTP_HOST = ""
     ALERT_WEBHOOK_URL = ""
+    #: Off in tests, whose fixtures have never-counted locations; its own test turns it on.
+    ALERT_NOT_COUNTED_DAYS = 0
 
 
 class ProductionConfig(Config):

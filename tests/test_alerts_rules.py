@@ -389,3 +389,60 @@ def test_a_python_rule_slots_in_with_findings(any_app, f, depot, monkeypatch):
     assert db.session.get(Alert, alert.id).params == {"shortfall": "3"}
     wanted.clear()
     assert run().changes["test_shortfall"] == {"resolved": 1}
+
+
+# --------------------------------------------------------------------------- restock and not counted
+
+
+def test_restock_follows_the_standard_list_threshold(any_app, f, depot):
+    from inventory.services import standard_lists
+    from inventory.services.standard_lists import LineData, ListData
+    from inventory.services.users import get_system_user
+
+    water = f.item("W1", unit="箱")
+    hood = f.item("P1", unit="具")
+    f.stock(depot, water, 150, expires_on=days(200))
+    f.stock(depot, hood, 10)
+    standard_lists.save_version(ListData(
+        code="DEPOT", name_zh="储备库清单", effective_on=days(-30), authority="local", location_kind="depot",
+        lines=[LineData("W1", "200", "absolute", 80), LineData("P1", "10", "absolute", 80)]),
+        user=get_system_user())
+    f.commit()
+    run(codes=["restock"])
+    subject = f"stock:{depot.id}:{water.id}"
+    assert state("restock") == {subject: ("open", 0)}   # 150 < 80 % of 200 = 160; hoods are at 100 %
+    alert = db.session.scalar(select(Alert).where(Alert.rule == "restock"))
+    with any_app.test_request_context("/?lang=en"):
+        from flask_babel import force_locale
+
+        with force_locale("en"):
+            assert alerts.describe(alert, TODAY) == "Usable 150 of 200 箱 required (restock below 160): 50 short."
+    f.stock(depot, water, 20, expires_on=days(300))
+    f.commit()
+    run(codes=["restock"])
+    assert state("restock") == {subject: ("resolved", 0)}  # 170 ≥ 160
+
+
+def test_not_counted_locations_and_a_count_resolves_it(any_app, f, depot, monkeypatch):
+    from inventory.services import stocktake
+
+    monkeypatch.setitem(any_app.config, "ALERT_NOT_COUNTED_DAYS", 31)
+    counted = f.location("DEP2")
+    agreement = f.location("AGR", kind="agreement")
+    water = f.item("W1", unit="箱")
+    batch = f.stock(counted, water, 5)
+    user = f.user("admin")
+    f.commit()
+    count = stocktake.start(location_id=counted.id, user=user)
+    stocktake.record_count(stocktake_id=count.id, batch_id=batch.id, counted="5", user=user)
+    stocktake.confirm(stocktake_id=count.id, user=user, occurred_at=NOW)
+    f.commit()
+    run(codes=["not_counted"])
+    # never counted → alert; counted today → none; agreement reserves are not counted here
+    assert state("not_counted") == {f"location:{depot.id}": ("open", 0)}
+    assert f"location:{agreement.id}" not in state("not_counted")
+    later = TODAY + dt.timedelta(days=40)
+    run(today=later, codes=["not_counted"], now=NOW + dt.timedelta(days=40))
+    assert state("not_counted") == {f"location:{depot.id}": ("open", 0), f"location:{counted.id}": ("open", 0)}
+    alert = db.session.scalar(select(Alert).where(Alert.subject == f"location:{counted.id}"))
+    assert alert.due_on == TODAY + dt.timedelta(days=31)

@@ -151,7 +151,8 @@ def test_two_scheduler_processes_fire_together_and_send_once(app, expired_stock,
     now = dt.datetime.now(SHANGHAI)
     fire = (now + dt.timedelta(minutes=2 if now.second > 40 else 1)).replace(second=0, microsecond=0)
     db_url = app.config["SQLALCHEMY_DATABASE_URI"]
-    env = dict(os.environ, DATABASE_URL=db_url, INVENTORY_ENV="development", ALERT_DAILY_AT=f"{fire:%H:%M}",
+    env = dict(os.environ, DATABASE_URL=db_url, INVENTORY_ENV="development", ALERT_NOT_COUNTED_DAYS="0",
+               ALERT_DAILY_AT=f"{fire:%H:%M}",
                ALERT_SMTP_HOST="127.0.0.1", ALERT_SMTP_PORT=str(smtp_sink.port), PYTHONUNBUFFERED="1")
     env.pop("FLASK_APP", None)
     procs = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "scheduler"], cwd=ROOT, env=env,
@@ -191,6 +192,7 @@ def test_two_scheduler_processes_fire_together_and_send_once(app, expired_stock,
 def test_a_scheduler_started_late_catches_up_at_once(app, expired_stock):
     """Started after the daily time with no run recorded today, the scheduler runs the job at once."""
     env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], INVENTORY_ENV="development",
+               ALERT_NOT_COUNTED_DAYS="0",
                ALERT_DAILY_AT="00:00", PYTHONUNBUFFERED="1")
     env.pop("FLASK_APP", None)
     proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "scheduler"], cwd=ROOT, env=env,

@@ -12,14 +12,9 @@ nothing twice (reference/web.md §3).
 A rule is registered with :func:`rule` and yields, for ``today``, either
 SQLAlchemy ``Select`` statements with the columns of :data:`FINDING_COLUMNS`
 (the fast path: staged by ``INSERT … SELECT`` without loading rows into
-Python) or :class:`Finding` objects (staged in chunks).  A rule for another
-service slots in as one function, e.g.::
-
-    @rule("restock", _l("Restock"), _l("Usable %(usable)s of %(required)s …"), order=30)
-    def restock(today):
-        for need in standards.restock_needs(today):
-            yield Finding(subject=f"stock:{need.location_id}:{need.item_id}", …,
-                          detail={"shortfall": str(need.shortfall), …})
+Python) or :class:`Finding` objects (staged in chunks) — as the ``restock``
+rule does with the standard-lists service and ``not_counted`` with the
+stocktake service.
 
 :func:`run_rules` stages every finding of one run in ``alert_finding`` and
 merges them with set-based SQL: new conditions open alerts, vanished ones
@@ -53,8 +48,9 @@ from ..models import (
     Alert, AlertEvent, AlertEventKind, AlertFinding, AlertState, Batch, Category, Inspection, InspectionResult,
     Item, JobState, Location, LocationKind, Role, User, user_location,
 )
-from .ledger import format_quantity
+from . import clock
 from .errors import AlreadyDone, InvalidInput, NotFound
+from .ledger import format_quantity
 from .sqlutil import days_between
 
 log = logging.getLogger(__name__)
@@ -362,6 +358,54 @@ def contract_ending(today: dt.date) -> Iterator[Select]:
     ).where(Location.kind == LocationKind.AGREEMENT, Location.active.is_(True),
             Location.contract_ends_on.is_not(None),
             Location.contract_ends_on <= today + dt.timedelta(days=leads[-1]))
+
+
+@rule("restock", _l("Restock"),
+      _l("Usable %(usable)s of %(required)s %(unit)s required (restock below %(threshold)s): %(shortfall)s short."),
+      order=30)
+def restock(today: dt.date) -> Iterator[Finding]:
+    """Standard-list lines whose usable stock is below the line's restock threshold
+    (补充更新: percent of the required quantity), at every active location including
+    agreement reserves with a contract list.  One alert per (location, item).
+
+    Source: the location's standard list (inventory/services/standards.py); the
+    work plan's "配齐配全" and daily renewal so that stock is "用得上".
+    """
+    from .standards import restock_needs
+
+    for need in restock_needs(today):
+        yield Finding(
+            subject=f"stock:{need.location_id}:{need.item_id}", location_id=need.location_id,
+            item_id=need.item_id,
+            detail={key: format_quantity(getattr(need, key))
+                    for key in ("required", "usable", "threshold", "shortfall")})
+
+
+@rule("not_counted", _l("Not counted"),
+      _l("Last counted %(last)s; a count is due every %(every)s days."), order=60)
+def not_counted(today: dt.date) -> Iterator[Finding]:
+    """Depots, civil-defence warehouses and residential points whose last confirmed stocktake
+    (盘点) is ``ALERT_NOT_COUNTED_DAYS`` (default 31) or more days ago, or that were never
+    counted.  Agreement reserves are counted by their enterprise, not here.
+
+    Source: monthly 盘点 is the practice of local flood-control depots and the usual
+    stock-keeping rule (reference/standards.md §6); 实物、标签、账目相符 needs regular counts.
+    """
+    from .stocktake import last_counted
+
+    every = int(current_app.config.get("ALERT_NOT_COUNTED_DAYS", 31))
+    if every <= 0:
+        return
+    last = last_counted()
+    locations = db.session.execute(select(Location.id).where(
+        Location.active.is_(True), Location.kind != LocationKind.AGREEMENT)).scalars()
+    for location_id in locations:
+        seen = clock.local_date(last[location_id]) if location_id in last else None
+        if seen is None or (today - seen).days >= every:
+            yield Finding(
+                subject=f"location:{location_id}", location_id=location_id,
+                due_on=seen + dt.timedelta(days=every) if seen else None,
+                detail={"last": seen.isoformat() if seen else "—", "every": str(every)})
 
 
 # --------------------------------------------------------------------------- runs
