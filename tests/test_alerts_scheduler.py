@@ -174,7 +174,7 @@ def test_two_scheduler_processes_fire_together_and_send_once(app, expired_stock,
             p.send_signal(signal.SIGINT)
         for p in procs:
             try:
-                out, _ = p.communicate(timeout=30)
+                out, _ = p.communicate(timeout=120)  # a job running at Ctrl-C finishes first
             except subprocess.TimeoutExpired:
                 p.kill()
                 out, _ = p.communicate()
@@ -207,7 +207,7 @@ def test_a_scheduler_started_late_catches_up_at_once(app, expired_stock):
             time.sleep(0.3)
     finally:
         proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=30)
+        out, _ = proc.communicate(timeout=120)
         engine.dispose()
     assert last is not None, out
     assert proc.returncode == 0 and "Scheduler stopped." in out
