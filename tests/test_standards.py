@@ -448,5 +448,9 @@ def test_xlsx_has_every_line(town):
     assert wb.sheetnames == ["汇总 Summary", "明细 Lines", "物资 Items", "协议储备 Agreement"]
     rows = list(wb["明细 Lines"].iter_rows(values_only=True))
     water = next(r for r in rows if r[0] == "RES" and r[3] == "W")
-    assert (water[9], water[10], water[11], water[12], water[13], water[14]) == (18, 15, 5, 7, 100, 3)
+    assert (water[9], water[10], water[11], water[12], water[13]) == (18, 15, 5, 7, 3)
+    # The agreement pool is one figure per item (Items sheet), never repeated on each location's line.
+    assert not any("协议储备" in str(h) for h in rows[0])
+    items = {r[0]: r for r in wb["物资 Items"].iter_rows(values_only=True)}
+    assert items["W"][9] == 100
     assert len([r for r in rows[1:] if r[0] == "RES"]) == 4

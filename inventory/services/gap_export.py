@@ -51,16 +51,16 @@ def _name(obj, english: bool) -> str:
 
 LINE_HEADERS = ["库点编码 Location code", "库点 Location", "类型 Kind", "物资编码 Item code", "品名 Item",
                 "规格 Spec", "单位 Unit", "依据 Basis", "标准数 Rate", "应配 Required", "可用 Usable",
-                "其中临期 Near expiry", "过期（不计）Expired (not counted)", "协议储备 Held under agreement",
+                "其中临期 Near expiry", "过期（不计）Expired (not counted)",
                 "缺口 Shortfall", "符合率% Conformity %", "补货阈值 Restock threshold", "状态 Status",
                 "来源 From", "备注 Note"]
 
 
-def _line_row(gap: LocationGap, line: GapLine, english: bool, agreement: bool) -> list:
+def _line_row(gap: LocationGap, line: GapLine, english: bool) -> list:
     return [gap.location.code, _name(gap.location, english), KIND_CAPTIONS[gap.location.kind], line.item.code,
             _name(line.item, english), line.item.spec, line.item.unit, BASIS_CAPTIONS[line.basis], line.rate,
             _num(line.required), line.usable, line.expiring, line.expired,
-            line.agreement if agreement else None, _num(line.shortfall), _num(line.conformity),
+            _num(line.shortfall), _num(line.conformity),
             _num(line.threshold), STATUS_CAPTIONS[line.status],
             "单独调整 override" if line.origin == "override" else "清单 list", line.note]
 
@@ -111,7 +111,7 @@ def gap_xlsx(report: GapReport, title: str, *, english: bool = False) -> bytes:
     lines.append(LINE_HEADERS)
     for gap in report.locations:
         for line in gap.lines:
-            lines.append(_line_row(gap, line, english, report.agreement_shown))
+            lines.append(_line_row(gap, line, english))
 
     items = wb.create_sheet("物资 Items")
     items.append(["物资编码 Item code", "品名 Item", "单位 Unit", "应配库点数 Locations requiring",
@@ -127,7 +127,10 @@ def gap_xlsx(report: GapReport, title: str, *, english: bool = False) -> bytes:
         agr.append(LINE_HEADERS)
         for gap in report.agreement_locations:
             for line in gap.lines:
-                agr.append(_line_row(gap, line, english, False))
+                agr.append(_line_row(gap, line, english))
+            if not gap.lines:
+                agr.append([gap.location.code, _name(gap.location, english), KIND_CAPTIONS[gap.location.kind],
+                            "", "（无协议清单）no contract list"])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -281,7 +284,7 @@ def gap_pdf(report: GapReport, title: str, *, english: bool = False) -> bytes:
                                 v=gap.version.version)
                               + (" · " + _("%(n)s line(s) overridden here", n=gap.overrides) if gap.overrides else "")))
         if gap.lines:
-            story.append(line_table(gap, agreement))
+            story.append(line_table(gap, False))  # the agreement pool is shown once per item above
         else:
             story.append(para(_("No required lines.")))
     if report.agreement_locations:

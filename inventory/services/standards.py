@@ -24,10 +24,11 @@ Rules (issue "Standard lists and gap analysis: what each location must hold, and
   Expired stock is shown apart and never counts.
 * **Agreement reserves (协议储备).**  Stock at locations of kind ``agreement`` belongs to
   enterprises under contract, not to the subdistrict's shelves.  It is never added to a
-  location's usable stock: every line shows it in its own column "held under agreement"
-  (usable stock of that item at all agreement locations the user may see), and the
-  subdistrict roll-up lists agreement locations in their own section.  Conformity counts
-  physical stock only.
+  location's usable stock.  Being one pool for the whole subdistrict, it is shown once per
+  item in the per-item roll-up ("held under agreement": usable stock of that item at the
+  agreement reserves the user may see), not on each location's lines (where it would be
+  repeated, and summed many times in a spreadsheet); the subdistrict roll-up also lists the
+  agreement reserves in their own section.  Conformity counts physical stock only.
 * **Shortfall and conformity.**  Shortfall = max(required − usable, 0).  A line's conformity
   is min(usable / required, 1); a location's, a kind's and the subdistrict's conformity is the
   mean of their lines' conformity in percent (each required line weighs the same, whatever
