@@ -239,7 +239,7 @@ def test_recording_the_inspection_resolves_the_alert_and_moves_no_stock(any_app,
     f.commit()
     db.session.expire_all()
     alert = db.session.scalar(select(Alert).where(Alert.batch_id == never.id))
-    assert alert.state == AlertState.RESOLVED
+    assert alert.state == AlertState.RESOLVED and alert.last_event.value == "resolved"
     assert [(e.kind.value, e.user_id) for e in alert.events] == [("opened", None), ("resolved", keeper.id)]
     assert never.last_inspected_on == TODAY and never.quantity == 4
     assert db.session.scalar(select(func.count(Movement.id))) == movements

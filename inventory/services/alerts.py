@@ -591,6 +591,7 @@ def resolve_for(rule_code: str, subject: str, user: User | None, now: dt.datetim
         return False
     alert.state = AlertState.RESOLVED
     alert.resolved_at = now
+    alert.last_event = AlertEventKind.RESOLVED
     db.session.add(AlertEvent(alert_id=alert.id, kind=AlertEventKind.RESOLVED, at=now,
                               user_id=user.id if user else None, level=alert.level))
     db.session.flush()
