@@ -186,7 +186,7 @@ def _stock_location(location: Location, items: list[Item], rng: random.Random, t
             ledger.receive(
                 location_id=location.id, user=user, source=source,
                 supplier="示例供应商（示例）" if source == BatchSource.PURCHASE else "",
-                external_ref=SEED_REF, reason="示例数据 demo data", occurred_at=_local_noon(received),
+                external_ref=SEED_REF, reason="示例数据", occurred_at=_local_noon(received),
                 lines=[ledger.ReceiptLine(
                     item_id=item.id, quantity=_quantity(item, location.kind, rng),
                     lot_number=f"{produced:%y%m%d}{rng.randint(1, 99):02d}", produced_on=produced,

@@ -38,7 +38,7 @@ def get_system_user() -> User:
     the demo seed book movements under.  It has no password and cannot sign in."""
     user = db.session.scalar(db.select(User).where(User.username == SYSTEM_USERNAME))
     if user is None:
-        user = User(username=SYSTEM_USERNAME, display_name="系统 System", role=Role.SYSTEM,
+        user = User(username=SYSTEM_USERNAME, display_name="系统", role=Role.SYSTEM,
                     password_hash=None, active=False)
         db.session.add(user)
         db.session.flush()
