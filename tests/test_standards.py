@@ -359,8 +359,9 @@ def test_bad_csv_is_rejected_whole_with_row_numbers(town):
     report = standard_files.import_list("new.csv", body, user=get_system_user(), dry_run=False)
     assert not report.ok and not report.applied
     assert [(e.row, e.column) for e in report.errors] == [
-        (10, "item_code"), (11, "quantity"), (12, "basis"), (13, "threshold_percent"), (14, "item_code"),
-        (15, "item_name"), (16, "quantity")]
+        (10, "物资编码 item_code"), (11, "数量 quantity"), (12, "计量依据 basis"), (13, "补货阈值% threshold_percent"),
+        (14, "物资编码 item_code"), (15, "品名 item_name"), (16, "数量 quantity")]
+    assert str(report.errors[4].message) == "物资 W 重复列出：前面的行已有该物资。"
     assert db.session.scalar(select(StandardList).where(StandardList.code == "NEW-LIST")) is None
 
 
@@ -375,9 +376,21 @@ def test_bad_files_rejected(town):
     report = standard_files.import_list("y.yaml", yaml.safe_dump(doc, allow_unicode=True).encode(), user=user,
                                         dry_run=False)
     cols = {e.column for e in report.errors}
-    assert {"effective_on", "name_zh", "authority", "location_kind", "lines: quantity"} <= cols
+    assert {"生效日期 effective_on", "名称 name_zh", "性质 authority", "适用库点类型 location_kind",
+            "lines: 数量 quantity"} <= cols
     assert not report.applied
     assert db.session.scalar(select(func.count(StandardList.id))) == 1
+
+
+def test_unreadable_yaml_names_the_line_not_the_parser(town, english):
+    with pytest.raises(ImportFileError) as err:
+        standard_files.import_list("x.yaml", b"code: A\nlines:\n  - item_code: W\n   quantity: 1\n",
+                                   user=get_system_user(), dry_run=True)
+    assert str(err.value.message) == ("The file is not readable YAML: check line 4, column 4 "
+                                      "(indentation, a colon or quotes).")
+    with pytest.raises(ImportFileError) as err:
+        standard_files.import_list("x.yaml", "code: 甲".encode("gbk"), user=get_system_user(), dry_run=True)
+    assert "UTF-8" in str(err.value.message)
 
 
 def test_yaml_is_read_safely(town):

@@ -164,6 +164,9 @@ def test_import_page_checks_then_saves(client, world, lists, login):
     response = client.post("/standards/import", data={"file": (io.BytesIO(payload), "depot.csv")},
                            content_type="multipart/form-data")
     assert response.status_code == 200 and 'id="import-ok"' in response.data.decode()
+    preview = response.data.decode().split('id="import-results"')[1]
+    assert "<td>新版本</td>" in preview and "<td>行</td>" in preview and "固定数量" in preview
+    assert "new version" not in preview and ">line<" not in preview
     assert db.session.scalar(select(func.count()).select_from(StandardListVersion)) == 3
     response = client.post("/standards/import", data={"file": (io.BytesIO(payload), "depot.csv"), "confirm": "y"},
                            content_type="multipart/form-data")

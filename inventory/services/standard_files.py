@@ -34,6 +34,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import StandardList, StandardListVersion, User
 from .errors import DomainError, InvalidInput
+from .gap_export import BASIS_CAPTIONS
 from .importer import ImportFileError, ImportReport, RowError, RowResult
 from .ledger import format_quantity
 from .standard_lists import ListData, LineData, ListInvalid, NotAllowed, check_list, save_version, version_data
@@ -53,7 +54,7 @@ LINE_FIELDS = {
 LIST_SHEET, LINES_SHEET = "清单 list", "明细 lines"
 MIMETYPES = {
     "yaml": "application/yaml; charset=utf-8",
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",  # Flask adds "; charset=utf-8" to text types
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 
@@ -242,8 +243,15 @@ def read_file(filename: str, data: bytes) -> ParsedFile:
     if suffix in (".yaml", ".yml"):
         try:
             doc = yaml.safe_load(data.decode("utf-8-sig"))
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            raise ImportFileError(_l("The file is not readable YAML: %(error)s", error=str(exc)[:200])) from None
+        except UnicodeDecodeError:
+            raise ImportFileError(_l("The file is not UTF-8 text; save it as UTF-8 and try again.")) from None
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            if mark is None:
+                raise ImportFileError(_l("The file is not readable YAML.")) from None
+            raise ImportFileError(_l("The file is not readable YAML: check line %(line)s, column %(col)s "
+                                     "(indentation, a colon or quotes).",
+                                     line=mark.line + 1, col=mark.column + 1)) from None
         if not isinstance(doc, dict) or not isinstance(doc.get("lines", []), list):
             raise ImportFileError(_l("The YAML file must be a mapping with a list of lines."))
         lines = doc.get("lines") or []
@@ -320,7 +328,7 @@ def import_list(filename: str, data: bytes, *, user: User, dry_run: bool) -> Imp
         return report
     for line, row in zip(checked, parsed.line_rows):
         report.results.append(RowResult(row, "line", f"{line.item.code} {line.item.name_zh} "
-                                                     f"{format_quantity(line.quantity)} {line.basis.value}"))
+                                                     f"{format_quantity(line.quantity)} {BASIS_CAPTIONS[line.basis]}"))
     action = "new version" if existing is not None else "create list"
     report.results.insert(0, RowResult(parsed.field_rows.get("code", 0), action, code))
     if not dry_run:
@@ -331,7 +339,9 @@ def import_list(filename: str, data: bytes, *, user: User, dry_run: bool) -> Imp
 
 def _column(parsed: ParsedFile, index: int | None, fname: str) -> str:
     prefix = parsed.sheet_prefix[0 if index is None else 1]
-    return f"{prefix}: {fname}" if prefix else fname
+    fields = LIST_FIELDS if index is None else LINE_FIELDS
+    name = _caption(fields, fname) if fname in fields else fname  # as the exported header reads
+    return f"{prefix}: {name}" if prefix else name
 
 
 # --------------------------------------------------------------------------- shipped defaults

@@ -335,8 +335,10 @@ def check_list(data: ListData, *, user: User | None, existing: StandardList | No
             problems.append((index, err.field or "", err.message))
             continue
         if ok.item.code in seen:
-            problems.append((index, "item_code", _l("Item %(code)s is listed twice (line %(n)s).",
-                                                    code=ok.item.code, n=seen[ok.item.code] + 1)))
+            # The row of this problem is the repeat; the earlier row is named by the item code
+            # (form line numbers and file row numbers differ, so none is quoted here).
+            problems.append((index, "item_code", _l("Item %(code)s is listed twice: it is already on an earlier line.",
+                                                    code=ok.item.code)))
             continue
         seen[ok.item.code] = index
         checked.append(ok)

@@ -35,6 +35,10 @@ ROLE_LABELS = {
 SOURCE_LABELS = {"purchase": _l("Purchase"), "donation": _l("Donation"),
                  "allocation": _l("Allocation from above"), "opening": _l("Opening balance")}
 STATUS_LABELS = {"expired": _l("Expired"), "expiring": _l("Near expiry"), "ok": _l("OK")}
+#: What an import row did or would do (RowResult.action of the importers).
+IMPORT_ACTIONS = {"create": _l("Create"), "update": _l("Update"), "receive": _l("Receive"),
+                  "adjust": _l("Adjust"), "unchanged": _l("Unchanged"), "line": _l("Line"),
+                  "new version": _l("New version"), "create list": _l("New list")}
 KIND_OF_LOCATION = {"depot": _l("Depot"), "civil_defence": _l("Civil-defence warehouse"),
                     "residential": _l("Residential storage point"), "agreement": _l("Agreement reserve")}
 SECURITY_HEADERS = {
@@ -116,7 +120,8 @@ def register_views(app: Flask) -> None:
     app.jinja_env.filters.update(
         qty=_qty, localtime=_localtime, localdate=_localdate, name=_name, kind_label=KIND_LABELS.get,
         status_label=STATUS_LABELS.get, role_label=_role_label, location_kind=_location_kind,
-        source_label=lambda source: SOURCE_LABELS.get(getattr(source, "value", source), source))
+        source_label=lambda source: SOURCE_LABELS.get(getattr(source, "value", source), source),
+        import_action=lambda action: IMPORT_ACTIONS.get(action, action))
     app.jinja_env.globals.update(Role=Role, url_exists=lambda endpoint: endpoint in app.view_functions,
                                  nav_entries=nav_entries)
 
