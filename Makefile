@@ -5,6 +5,10 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app app
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+# Base of the URLs in printed QR codes: the address the app is served on (with HOST=0.0.0.0, this
+# machine's first network address).  Set it yourself when phones reach the app by another name.
+SERVED_HOST := $(if $(filter 0.0.0.0,$(HOST)),$(firstword $(shell hostname -I 2>/dev/null) 127.0.0.1),$(HOST))
+EXTERNAL_URL ?= http://$(SERVED_HOST):$(PORT)
 
 .PHONY: run test install install-dev assets browser js db bench clean
 
@@ -48,7 +52,8 @@ db: assets
 ## run: install, migrate, seed the demo data when empty, serve http://127.0.0.1:5000 with the
 ## scheduler (daily alerts) beside it in its own process; Ctrl-C stops both
 run: db js
-	@$(FLASK) scheduler & scheduler=$$!; \
+	@export EXTERNAL_URL='$(EXTERNAL_URL)'; echo "QR codes will link to $$EXTERNAL_URL"; \
+	$(FLASK) scheduler & scheduler=$$!; \
 	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 

@@ -204,3 +204,15 @@ def test_who_may_print(client, world, login, app):
     assert client.get(f"/labels/batches/{mf_batch.id}").status_code == 403
     receipt = db.session.scalar(select(Document).where(Document.location_id == world["mf"].id))
     assert 'id="print-labels"' not in client.get(f"/documents/{receipt.id}").data.decode()
+
+
+@pytest.mark.parametrize("base, warned", [
+    ("http://127.0.0.1:5000", True), ("http://localhost:8000", True), ("http://[::1]:5000", True),
+    ("http://192.168.1.20:5000", False), ("https://yjwz.lujiazui.example", False)])
+def test_print_page_warns_when_qr_codes_would_hold_a_loopback_address(client, world, login, app, base, warned):
+    app.config["EXTERNAL_URL"] = base
+    login(world["users"]["keeper"])
+    body = client.get(f"/labels/batches/{world['batch'].id}").data.decode()
+    assert ('id="loopback-warning"' in body) is warned
+    if warned:
+        assert base in body and "EXTERNAL_URL" in body

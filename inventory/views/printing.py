@@ -10,9 +10,11 @@ department at civil-defence locations, the office elsewhere.
 """
 from __future__ import annotations
 
+import ipaddress
 import json
 from dataclasses import dataclass
 from typing import Callable
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
@@ -148,7 +150,21 @@ def print_page(*, title: str, name: str, targets: list[Target], back_url: str, p
         groups.setdefault(t.group, []).append(t)
     status = 422 if request.method == "POST" else 200
     return render_template("scan/print.html", form=form, title=title, groups=groups, back_url=back_url,
-                           intro=intro, layouts=labels.LAYOUTS, offsets_json=_offsets_json()), status
+                           intro=intro, layouts=labels.LAYOUTS, offsets_json=_offsets_json(),
+                           loopback_url=_loopback_base()), status
+
+
+def _loopback_base() -> str | None:
+    """EXTERNAL_URL when its host is this machine only (localhost, 127.x, ::1), else None.  QR
+    codes printed with such a base open nothing on a phone, so the print page warns."""
+    base = current_app.config["EXTERNAL_URL"]
+    host = (urlsplit(base).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return base
+    try:
+        return base if ipaddress.ip_address(host).is_loopback else None
+    except ValueError:
+        return None
 
 
 @bp.route("/documents/<int:document_id>", methods=["GET", "POST"])
