@@ -232,7 +232,11 @@ def test_civil_defence_user_fills_its_list_and_reads_the_report_on_a_phone(live_
     page.fill("#lines-0-quantity", "40")
     page.get_by_role("button", name="保存为新版本").click()
     expect(page.locator(".alert-success")).to_contain_text("第 2 版已保存")
-    page.goto(live_server + "/gaps/kind/civil_defence")
+    for path in ("/standards", f"/standards/{lists['civil'].id}", f"/standards/{lists['civil'].id}/edit",
+                 "/standards/import", "/gaps/kind/civil_defence"):
+        page.goto(live_server + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360 + 1, (path, width)  # no sideways scrolling on a phone
     expect(page.locator("#total-conformity")).to_have_text("100.0%")
     with page.expect_download() as download:
         page.locator("#export-pdf").click()

@@ -1,0 +1,43 @@
+"""Every main page, with the Lujiazui demo data and for each kind of user, fits a 360 px phone
+screen without sideways scrolling (keepers work on phones; long names, URLs and tables must wrap
+or scroll inside their own box)."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from inventory.extensions import db
+from inventory.models import StandardList
+
+from .conftest import TODAY
+
+PAGES = ["/", "/dashboard", "/gaps", "/gaps/kind/depot", "/gaps/kind/residential", "/gaps/location/HSYS",
+         "/standards", "/standards/new", "/standards/import", "/alerts", "/scan", "/stocktakes", "/locations",
+         "/items", "/movements"]
+
+
+@pytest.mark.browser
+def test_main_pages_fit_a_phone_for_every_demo_role(app, live_server, phone):
+    from inventory.services.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
+
+    seed_demo(today=TODAY, with_accounts=True)
+    db.session.commit()
+    list_ids = list(db.session.scalars(select(StandardList.id)))
+    assert len(list_ids) == 4
+    paths = PAGES + [f"/standards/{i}" for i in list_ids] + [f"/standards/{i}/edit" for i in list_ids]
+    page = phone
+    wide = []
+    for username in ("admin", "keeper", "wuzhuang", "juyuan"):
+        assert username in {a[0] for a in DEMO_ACCOUNTS}
+        page.context.clear_cookies()
+        page.goto(live_server + "/login")
+        page.fill("#username", username)
+        page.fill("#password", DEMO_PASSWORD)
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_url(lambda url: "/login" not in url)
+        for path in paths:
+            page.goto(live_server + path)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > 361:
+                wide.append((username, path, width))
+    assert wide == []
