@@ -71,12 +71,15 @@ def test_each_role_sees_its_own_scope(client, world, lists, login):
     login(world["users"]["keeper"])
     body = client.get("/gaps").data.decode()
     assert "line-DEP-W1" in body and "菊园居民区储备点" not in body and "民防应急物资仓库" not in body
+    assert '<h1 class="h3 mt-3 mb-1" id="report-title">缺口报告：海尚源深储备库</h1>' in body  # not "subdistrict"
     assert client.get("/gaps/location/RES").status_code == 404
     login(world["users"]["residential"])
     body = client.get("/gaps").data.decode()
     assert "菊园居民区储备点" in body and "海尚源深" not in body and "示例居民区储备点" not in body
     assert client.get("/gaps/kind/depot").status_code == 404
     assert "Held under agreement" not in body and "协议储备" not in body
+    login(world["users"]["admin"])
+    assert 'id="report-title">街道物资缺口报告<' in client.get("/gaps").data.decode()
     login(world["users"]["civil_defence"])
     response = client.get("/gaps")
     assert response.status_code == 302 and response.location.endswith("/gaps/kind/civil_defence")

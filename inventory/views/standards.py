@@ -372,6 +372,11 @@ def _title(report: standards.GapReport, location: Location | None = None) -> str
         return _("Gap report: %(name)s", name=location.display_name(_locale()))
     if report.kind is not None:
         return _("Gap report: %(kind)s", kind=KIND_OF_LOCATION[report.kind.value])
+    if visible_location_ids(current_user) is not None:
+        # A keeper or residential manager sees only their own locations: say so, never "subdistrict".
+        if len(report.locations) == 1:
+            return _("Gap report: %(name)s", name=report.locations[0].location.display_name(_locale()))
+        return _("Gap report: the locations in my charge")
     return _("Subdistrict gap report")
 
 
