@@ -422,6 +422,8 @@ def test_form_refuses_commas_and_summarises_errors(keeper, world):
     body = r.data.decode()
     assert r.status_code == 422 and "数字请不要带逗号" in body
     assert body.index('id="form-error-summary"') < body.index('name="lines-0-quantity"')
+    summary = body.split('id="form-error-summary"')[1].split("</div>\n</div>")[0]
+    assert '<a class="alert-link" href="#lines-0-quantity">数量 (第 1 行)</a>：' in summary, summary
     assert counts() == before
 
 
