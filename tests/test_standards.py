@@ -301,6 +301,8 @@ def test_export_import_round_trip_gives_an_equal_list(town, fmt):
     before = standard_lists.version_data(version)
     dry = standard_files.import_list(name, body, user=get_system_user(), dry_run=True)
     assert dry.ok and not dry.applied and dry.results[0].action == "new version" and len(dry.results) == 5
+    # The preview says which version it makes, and that the same effective date replaces v1 for the past too.
+    assert dry.results[0].detail.startswith(f"{version.standard_list.code} 第 2 版，{version.effective_on} 起生效 · 与第 1 版生效日期相同")
     assert db.session.scalar(select(func.count(StandardListVersion.id))) == 1
     report = standard_files.import_list(name, body, user=get_system_user(), dry_run=False)
     assert report.ok and report.applied
@@ -391,6 +393,52 @@ def test_unreadable_yaml_names_the_line_not_the_parser(town, english):
     with pytest.raises(ImportFileError) as err:
         standard_files.import_list("x.yaml", "code: 甲".encode("gbk"), user=get_system_user(), dry_run=True)
     assert "UTF-8" in str(err.value.message)
+
+
+def _depot_csv(quantity: str, header_basis: str = "计量依据 basis", extra: list | None = None) -> bytes:
+    return _csv([
+        ["字段 field", "值 value"],
+        ["清单编码 code", "COMMA-LIST"], ["名称 name_zh", "逗号清单"], ["性质 authority", "local"],
+        ["生效日期 effective_on", "2026-12-01"],
+        [],
+        ["物资编码 item_code", "数量 quantity", header_basis] + (extra or []),
+        ["W", quantity, "per_household"] + (["x"] if extra else []),
+    ])
+
+
+@pytest.mark.parametrize("quantity, message", [
+    ("1,5", "Write the number without commas, e.g. 1000 or 2.5."),
+    ("1,000", "Write the number without commas, e.g. 1000 or 2.5."),
+    ("1e3", "Enter a number, e.g. 12 or 2.5."),
+])
+def test_quantities_in_files_follow_the_booking_forms_rule(town, english, quantity, message):
+    report = standard_files.import_list("c.csv", _depot_csv(quantity), user=get_system_user(), dry_run=False)
+    assert [(e.row, e.column, str(e.message)) for e in report.errors] == [(8, "数量 quantity", message)]
+    assert db.session.scalar(select(StandardList).where(StandardList.code == "COMMA-LIST")) is None
+
+
+def test_yaml_1_1_number_forms_are_not_read_as_numbers(town, english):
+    body = ("code: SEXA\nname_zh: 六十进制\nauthority: local\neffective_on: 2026-12-01\nlines:\n"
+            "  - item_code: W\n    quantity: 1:30\n  - item_code: M\n    quantity: 1_000\n"
+            "  - item_code: H\n    quantity: 3.0\n").encode()
+    report = standard_files.import_list("s.yaml", body, user=get_system_user(), dry_run=True)
+    # Rows are the file's lines where each entry starts, as an editor shows them.
+    assert [(e.row, e.column, str(e.message)) for e in report.errors] == [
+        (6, "lines: 数量 quantity", "Enter a number, e.g. 12 or 2.5."),
+        (8, "lines: 数量 quantity", "Enter a number, e.g. 12 or 2.5.")]
+
+
+def test_unknown_or_renamed_columns_refuse_the_file(town, english):
+    for body in (_depot_csv("2", header_basis="依据"), _depot_csv("2", extra=["备注2"])):
+        with pytest.raises(ImportFileError) as err:
+            standard_files.import_list("c.csv", body, user=get_system_user(), dry_run=False)
+        assert str(err.value.message).startswith("Unknown column(s) or field(s): ")
+        assert "计量依据 basis" in str(err.value.message)
+    yaml_body = b"code: X\nname_zh: x\nauthority: local\neffective_on: 2026-12-01\nlines:\n  - item_code: W\n    qty: 2\n"
+    with pytest.raises(ImportFileError) as err:
+        standard_files.import_list("x.yaml", yaml_body, user=get_system_user(), dry_run=False)
+    assert "qty" in str(err.value.message)
+    assert db.session.scalar(select(func.count(StandardList.id))) == 1
 
 
 def test_yaml_is_read_safely(town):

@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +38,9 @@ from .errors import DomainError, InvalidInput
 from .gap_export import BASIS_CAPTIONS
 from .importer import ImportFileError, ImportReport, RowError, RowResult
 from .ledger import format_quantity
-from .standard_lists import ListData, LineData, ListInvalid, NotAllowed, check_list, save_version, version_data
+from .standard_lists import (
+    ListData, LineData, ListInvalid, NotAllowed, check_list, latest_version, save_version, version_data,
+)
 
 FORMAT_TAG = "inventory-standard-list/1"
 DEFAULTS_DIR = Path(__file__).resolve().parent.parent / "data" / "standards"
@@ -150,6 +153,32 @@ class ParsedFile:
     sheet_prefix: tuple[str, str] = ("", "")
 
 
+class _ListLoader(yaml.SafeLoader):
+    """A safe loader that reads numbers as YAML 1.2 does: plain digits with an optional decimal
+    part.  YAML 1.1 reads ``1:30`` as 90 (base 60) and ``1_000`` as 1000; here they stay text
+    and are refused as numbers with the row named, like ``1,5``."""
+
+
+_ListLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_ListLoader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789"))
+_ListLoader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(r"^[-+]?([0-9]+\.[0-9]*|\.[0-9]+)$"),
+                                  list("-+0123456789."))
+
+
+def _unknown(captions, fields: dict) -> list[str]:
+    """The non-empty captions that name none of ``fields`` (a renamed or extra column)."""
+    return [str(c).strip() for c in captions if str(c or "").strip() and _match(c, fields) is None]
+
+
+def _refuse_unknown(unknown: list[str], fields: dict) -> None:
+    if unknown:
+        raise ImportFileError(_l("Unknown column(s) or field(s): %(names)s. Use the names the export writes: "
+                                 "%(known)s.", names=", ".join(unknown),
+                                 known=", ".join(_caption(fields, k) for k in fields)))
+
+
 def _match(caption, fields: dict) -> str | None:
     text = str(caption or "").strip()
     if not text:
@@ -209,6 +238,7 @@ def _keyvalue_rows(rows, start: int = 1):
         cells = list(row) + [None, None]
         if all(_cell(c) == "" for c in cells):
             return values, where, index + 1
+        _refuse_unknown(_unknown(cells[:1], LIST_FIELDS), LIST_FIELDS)
         key = _match(cells[0], LIST_FIELDS)
         if key is not None:
             values[key] = cells[1]
@@ -221,6 +251,7 @@ def _table_rows(rows, first_row: int):
     rows = list(rows)
     if not rows:
         return [], []
+    _refuse_unknown(_unknown(rows[0], LINE_FIELDS), LINE_FIELDS)
     header = [_match(c, LINE_FIELDS) for c in rows[0]]
     if "item_code" not in header or "quantity" not in header:
         raise ImportFileError(_l("Missing column(s): %(cols)s.", cols="物资编码 item_code, 数量 quantity"))
@@ -233,6 +264,20 @@ def _table_rows(rows, first_row: int):
     return lines, numbers
 
 
+def _yaml_rows(node) -> tuple[dict[str, int], list[int]]:
+    """File line numbers (1-based) of each top-level field and of each entry of ``lines``, from
+    the composed YAML node tree, so that problems name the line a person sees in an editor."""
+    where: dict[str, int] = {}
+    line_rows: list[int] = []
+    for key_node, value_node in node.value:
+        key = str(key_node.value)
+        if key == "lines" and isinstance(value_node, yaml.SequenceNode):
+            line_rows = [entry.start_mark.line + 1 for entry in value_node.value]
+        elif key in LIST_FIELDS:
+            where[key] = key_node.start_mark.line + 1
+    return where, line_rows
+
+
 def read_file(filename: str, data: bytes) -> ParsedFile:
     """Parse a list file (by extension: .yaml/.yml, .csv, .xlsx).
 
@@ -242,7 +287,9 @@ def read_file(filename: str, data: bytes) -> ParsedFile:
     suffix = Path(filename or "").suffix.lower()
     if suffix in (".yaml", ".yml"):
         try:
-            doc = yaml.safe_load(data.decode("utf-8-sig"))
+            text = data.decode("utf-8-sig")
+            node = yaml.compose(text, Loader=_ListLoader)
+            doc = _ListLoader(text).construct_document(node) if node is not None else None
         except UnicodeDecodeError:
             raise ImportFileError(_l("The file is not UTF-8 text; save it as UTF-8 and try again.")) from None
         except yaml.YAMLError as exc:
@@ -257,9 +304,12 @@ def read_file(filename: str, data: bytes) -> ParsedFile:
         lines = doc.get("lines") or []
         if any(not isinstance(l, dict) for l in lines):
             raise ImportFileError(_l("Each entry of lines must be a mapping."))
+        _refuse_unknown(_unknown([k for k in doc if k not in ("lines", "format")], LIST_FIELDS), LIST_FIELDS)
+        for line in lines:
+            _refuse_unknown(_unknown(list(line), LINE_FIELDS), LINE_FIELDS)
         values = {k: doc.get(k) for k in LIST_FIELDS}
-        where = {k: 0 for k in LIST_FIELDS}
-        return ParsedFile(_list_data(values, lines), where, list(range(1, len(lines) + 1)), ("", "lines"))
+        where, line_rows = _yaml_rows(node)
+        return ParsedFile(_list_data(values, lines), where, line_rows, ("", "lines"))
     if suffix == ".csv":
         for encoding in ("utf-8-sig", "gb18030"):
             try:
@@ -330,11 +380,27 @@ def import_list(filename: str, data: bytes, *, user: User, dry_run: bool) -> Imp
         report.results.append(RowResult(row, "line", f"{line.item.code} {line.item.name_zh} "
                                                      f"{format_quantity(line.quantity)} {BASIS_CAPTIONS[line.basis]}"))
     action = "new version" if existing is not None else "create list"
-    report.results.insert(0, RowResult(parsed.field_rows.get("code", 0), action, code))
+    report.results.insert(0, RowResult(parsed.field_rows.get("code", 0), action,
+                                       _version_detail(code, existing, parsed.data.effective_on)))
     if not dry_run:
         save_version(parsed.data, user=user, existing=existing)
         report.applied = True
     return report
+
+
+def _version_detail(code: str, existing: StandardList | None, effective_on: dt.date) -> str:
+    """What the import will save: the list code, the version number it gets and its effective
+    date; when that date equals the latest version's, a warning that the new version replaces
+    it also for reports as of past dates (same-date versions are corrections; the highest wins)."""
+    latest = latest_version(existing) if existing is not None else None
+    number = latest.version + 1 if latest is not None else 1
+    detail = str(_l("%(code)s version %(v)s, effective %(date)s", code=code, v=number,
+                    date=effective_on.isoformat()))
+    if latest is not None and latest.effective_on == effective_on:
+        detail += " · " + str(_l("Same effective date as version %(v)s: it replaces version %(v)s also in reports as "
+                                 "of past dates. To keep version %(v)s for the past, give a later date.",
+                                 v=latest.version))
+    return detail
 
 
 def _column(parsed: ParsedFile, index: int | None, fname: str) -> str:

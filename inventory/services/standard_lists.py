@@ -40,6 +40,7 @@ from ..models import (
 )
 from .catalogue import validate_code
 from .errors import AlreadyDone, DomainError, InvalidInput
+from .ledger import parse_decimal_text
 
 #: Most lines one version may have.
 MAX_LINES = 2000
@@ -118,10 +119,15 @@ def parse_rate(raw, *, field_name: str = "quantity") -> Decimal:
     (floats via their shortest repr, as YAML and XLSX deliver them); raises InvalidInput."""
     if isinstance(raw, bool) or raw is None or str(raw).strip() == "":
         raise InvalidInput(_l("A quantity is required."), field=field_name)
-    try:
-        value = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(str(raw).strip().replace(",", ""))
-    except InvalidOperation:
-        raise InvalidInput(_l("%(value)s is not a number.", value=str(raw)), field=field_name) from None
+    if isinstance(raw, (int, float, Decimal)):
+        try:
+            value = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw)
+        except InvalidOperation:
+            raise InvalidInput(_l("%(value)s is not a number.", value=str(raw)), field=field_name) from None
+    else:
+        # Text as a person typed it: the booking forms' rule (no thousands commas, which could
+        # also be a decimal comma: "1,5" is refused, never read as 15).
+        value = parse_decimal_text(str(raw), field=field_name)
     if not value.is_finite():
         raise InvalidInput(_l("%(value)s is not a number.", value=str(raw)), field=field_name)
     if value < 0:
