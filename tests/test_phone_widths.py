@@ -22,9 +22,22 @@ def test_main_pages_fit_a_phone_for_every_demo_role(app, live_server, phone):
 
     seed_demo(today=TODAY, with_accounts=True)
     db.session.commit()
+    # A GS1-style lot of the longest allowed length must wrap, not widen the page.
+    from inventory.models import Batch, Item, Location
+    from inventory.services import ledger
+    from inventory.services.users import get_system_user
+
+    depot = db.session.scalar(select(Location).where(Location.code == "HSYS"))
+    item = db.session.scalars(select(Item).where(Item.active.is_(True)).order_by(Item.code)).first()
+    long_lot = ("(10)HZ20261129A0001(21)SN000123" * 3)[:64]
+    ledger.receive(location_id=depot.id, user=get_system_user(), source="purchase", reason="长批号",
+                   lines=[ledger.ReceiptLine(item_id=item.id, quantity=1, lot_number=long_lot)])
+    db.session.commit()
+    long_batch = db.session.scalar(select(Batch).where(Batch.lot_number == long_lot))
     list_ids = list(db.session.scalars(select(StandardList.id)))
     assert len(list_ids) == 4
     paths = PAGES + [f"/standards/{i}" for i in list_ids] + [f"/standards/{i}/edit" for i in list_ids]
+    paths += [f"/batches/{long_batch.id}", "/locations/HSYS", f"/s/{long_batch.label_code}"]
     page = phone
     wide = []
     for username in ("admin", "keeper", "wuzhuang", "juyuan"):
