@@ -427,6 +427,20 @@ def test_form_refuses_commas_and_summarises_errors(keeper, world):
     assert counts() == before
 
 
+def test_a_refused_receipt_line_is_named_once(keeper, world):
+    before = counts()
+    r = keeper.post("/locations/DEP/receive", data={
+        "request_token": "c2", "source": "purchase",
+        "lines-0-item_id": str(world["water"].id), "lines-0-quantity": "3",
+        "lines-1-item_id": str(world["water"].id), "lines-1-quantity": "2",
+        "lines-1-expires_on": "2020-01-01"})
+    body = r.data.decode()
+    assert r.status_code == 422 and counts() == before
+    summary = body.split('id="form-error-summary"')[1].split("</div>\n</div>")[0]
+    assert '有效期至 (第 2 行)</a>：该批次已于 2020-01-01 过期。' in summary, summary
+    assert "第 2 行：" not in body  # the line is named by the summary, not repeated in the message
+
+
 def test_already_reversed_movement_shows_no_form(keeper, world):
     mv = db.session.scalar(select(Movement).where(Movement.batch_id == world["fuel"].id))
     assert keeper.post(f"/movements/{mv.id}/reverse", data={"request_token": "r1", "reason": "x"}).status_code == 302

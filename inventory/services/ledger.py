@@ -416,6 +416,7 @@ def receive(*, location_id: int, lines: Sequence[ReceiptLine], user: User,
                     field="expires_on",
                 )
         except (InvalidInput, NotFound) as err:
+            err.line_message = err.message  # for a form that shows it beside the line's own field
             err.message = _l("Line %(n)s: %(message)s", n=number, message=err.message)
             err.line = number
             raise

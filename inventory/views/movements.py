@@ -56,7 +56,10 @@ def _attach_error(form, err: DomainError) -> None:
     name = FIELD_MAP.get(err.field, err.field) if err.field else None
     field = getattr(target, name, None) if name else None
     if field is not None and hasattr(field, "errors"):
-        field.errors = list(field.errors) + [str(err)]
+        # Beside a line's own field (and in the summary, which names the line) the message
+        # needs no "Line n:" prefix.
+        message = getattr(err, "line_message", None) if target is not form else None
+        field.errors = list(field.errors) + [str(message or err)]
     else:
         form.form_errors.append(str(err))
 
