@@ -58,7 +58,8 @@ class PrintForm(FlaskForm):
 
     targets = CheckboxList(_l("Labels"), validators=[Optional()])
     layout = SelectField(_l("Label layout"), choices=layout_choices, validators=[InputRequired()])
-    start = IntegerField(_l("Start at position"), default=1, validators=[Optional(), NumberRange(min=1)],  # upper bound: per sheet, in labelling
+    start = IntegerField(_l("Start at position"), default=1, validators=[Optional(), NumberRange(
+        min=1, message=_l("Positions are numbered from 1."))],  # upper bound: per sheet, in labelling
                          render_kw={"inputmode": "numeric"})
     offset_x = StringField(_l("Printer offset right (mm)"), default="0", validators=[Optional(), Length(max=8)],
                            render_kw={"inputmode": "decimal", "autocomplete": "off"})

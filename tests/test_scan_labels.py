@@ -153,6 +153,7 @@ def test_location_labels_for_shelves_batches_items(keeper, world):
     ({"layout": "a4-3x8", "copies": "1", "offset_y": "abc"}, "请以毫米输入偏移"),
     ({"layout": "a4-3x8", "copies": "1", "start": "25"}, "1 到 24"),
     ({"layout": "a4-2x7", "copies": "1", "start": "100"}, "1 到 14"),  # the sheet's own bound, not a form cap
+    ({"layout": "a4-2x7", "copies": "1", "start": "0"}, "不能小于 1"),
     ({"layout": "a4-3x8", "copies": "51"}, "50"),
     ({"layout": "a4-9x9", "copies": "1"}, "不是有效的选择"),
 ])
