@@ -72,6 +72,7 @@ def test_each_role_sees_its_own_scope(client, world, lists, login):
     body = client.get("/gaps").data.decode()
     assert "line-DEP-W1" in body and "菊园居民区储备点" not in body and "民防应急物资仓库" not in body
     assert '<h1 class="h3 mt-3 mb-1" id="report-title">缺口报告：海尚源深储备库</h1>' in body  # not "subdistrict"
+    assert "filename=gaps-DEP-" in client.get("/gaps.xlsx").headers["Content-Disposition"]
     assert client.get("/gaps/location/RES").status_code == 404
     login(world["users"]["residential"])
     body = client.get("/gaps").data.decode()
@@ -80,6 +81,7 @@ def test_each_role_sees_its_own_scope(client, world, lists, login):
     assert "Held under agreement" not in body and "协议储备" not in body
     login(world["users"]["admin"])
     assert 'id="report-title">街道物资缺口报告<' in client.get("/gaps").data.decode()
+    assert "filename=gaps-subdistrict-" in client.get("/gaps.xlsx").headers["Content-Disposition"]
     login(world["users"]["civil_defence"])
     response = client.get("/gaps")
     assert response.status_code == 302 and response.location.endswith("/gaps/kind/civil_defence")

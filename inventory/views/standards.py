@@ -427,7 +427,15 @@ def gaps_export(report_fmt: str):
         return redirect(url_for("standards.gaps_kind_export", kind=LocationKind.CIVIL_DEFENCE.value,
                                 report_fmt=report_fmt, **request.args))
     _form, report = _build()
-    return _download(report, _title(report), report_fmt, "subdistrict")
+    return _download(report, _title(report), report_fmt, _stem(report))
+
+
+def _stem(report: standards.GapReport) -> str:
+    """File name stem of the overall report: "subdistrict" only when it covers every location,
+    else the one location's code or "my-locations" (as the title says)."""
+    if visible_location_ids(current_user) is None:
+        return "subdistrict"
+    return report.locations[0].location.code if len(report.locations) == 1 else "my-locations"
 
 
 def _kind_or_404(kind: str) -> LocationKind:
