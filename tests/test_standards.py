@@ -441,6 +441,13 @@ def test_unknown_or_renamed_columns_refuse_the_file(town, english):
     assert db.session.scalar(select(func.count(StandardList.id))) == 1
 
 
+@pytest.mark.parametrize("name, body", [("e.csv", b""), ("e.csv", b"\xef\xbb\xbf\r\n,\r\n"), ("e.yaml", b"\n")])
+def test_an_empty_file_is_called_empty(town, english, name, body):
+    with pytest.raises(ImportFileError) as err:
+        standard_files.import_list(name, body, user=get_system_user(), dry_run=True)
+    assert str(err.value.message) == "The file is empty."
+
+
 def test_yaml_is_read_safely(town):
     body = b"code: !!python/object/apply:os.system ['echo hacked']\nlines: []\n"
     with pytest.raises(ImportFileError):

@@ -299,6 +299,8 @@ def read_file(filename: str, data: bytes) -> ParsedFile:
             raise ImportFileError(_l("The file is not readable YAML: check line %(line)s, column %(col)s "
                                      "(indentation, a colon or quotes).",
                                      line=mark.line + 1, col=mark.column + 1)) from None
+        if doc is None:
+            raise ImportFileError(_l("The file is empty."))
         if not isinstance(doc, dict) or not isinstance(doc.get("lines", []), list):
             raise ImportFileError(_l("The YAML file must be a mapping with a list of lines."))
         lines = doc.get("lines") or []
@@ -320,6 +322,8 @@ def read_file(filename: str, data: bytes) -> ParsedFile:
         else:
             raise ImportFileError(_l("The CSV file is neither UTF-8 nor GB18030 text."))
         rows = list(csv.reader(io.StringIO(text)))
+        if all(_cell(c) == "" for row in rows for c in row):
+            raise ImportFileError(_l("The file is empty."))
         if rows and _match(rows[0][0] if rows[0] else "", LIST_FIELDS) is None:
             rows_kv, start = rows[1:], 2  # a "field, value" caption row
         else:

@@ -552,7 +552,7 @@ def spot_count(*, batch_id: int, counted, user: User, request_token: str | None 
 #: Demo counts (location code, days ago): already confirmed, matching the books, so that
 #: "last counted" has something to show; marked by :data:`DEMO_NOTE`.
 DEMO_COUNTS = (("HDHF", 20), ("MF01", 75))
-DEMO_NOTE = "示例盘点（演示数据）demo count"
+DEMO_NOTE = "示例盘点（演示数据）"
 
 
 def seed_demo_counts(*, today: dt.date, user: User) -> int:
