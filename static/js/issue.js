@@ -16,6 +16,15 @@
         chosen: "Only from the chosen batch:", hint: out.textContent }
     : { take: "将出库", from: "批号", short: "可用库存不足。", chosen: "仅从指定批次出库：", hint: out.textContent };
 
+  // The server's rule (ledger.parse_decimal_text): plain digits with an optional decimal point,
+  // full-width digits allowed; "1,000" or "1e3" are not numbers here either (NaN: no plan shown).
+  function plainNumber(text) {
+    var t = String(text || "").replace(/[\uFF10-\uFF19]/g, function (c) {
+      return String.fromCharCode(c.charCodeAt(0) - 0xFEE0);
+    }).replace(/[\uFF0E\u3002]/g, ".").replace(/\s+/g, "");
+    return /^(\d+(\.\d*)?|\.\d+)$/.test(t) ? parseFloat(t) : NaN;
+  }
+
   function refresh() {
     var id = item.value;
     Array.prototype.forEach.call(batch.options, function (opt) {
@@ -23,7 +32,7 @@
       opt.hidden = owner !== null && owner !== id;
       if (opt.hidden && opt.selected) { batch.value = ""; }
     });
-    var wanted = parseFloat(qty.value);
+    var wanted = plainNumber(qty.value);
     var list = plans[id] || [];
     if (batch.value) {
       var chosen = batch.options[batch.selectedIndex];
