@@ -66,3 +66,14 @@ def test_resident_personalises_and_downloads_a_one_page_pdf(live_server, phone, 
     counted = {(r.kind.value, r.n) for r in db.session.scalars(
         select(KitCounter).where(KitCounter.area_code == "RES"))}
     assert ("pdf", 1) in counted and ("visit", 1) in counted
+
+
+def test_checklist_pages_fit_a_phone_in_english_too(live_server, phone, world):
+    kit.ensure_default_checklist()
+    db.session.commit()
+    page = phone
+    page.goto(live_server + "/lang/en")
+    for path in ("/kit", "/kit?extended=y", "/kit/print", "/kit/print?people=4&extended=y"):
+        page.goto(live_server + path)
+        # Long English headings and source URLs wrap or scroll in their own box, not the page.
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
