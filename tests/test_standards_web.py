@@ -246,3 +246,17 @@ def test_civil_defence_user_fills_its_list_and_reads_the_report_on_a_phone(live_
     with page.expect_download() as download:
         page.locator("#export-pdf").click()
     assert download.value.suggested_filename.endswith(".pdf")
+
+
+def test_saving_a_version_on_the_same_date_warns_that_it_replaces_the_past(client, world, lists, login):
+    login(world["users"]["admin"])
+    depot = lists["depot"]
+    first = standard_lists.version_with_lines(depot.id)
+    data = {"request_token": "same-1", "code": depot.code, "name_zh": "储备库清单", "location_kind": "depot",
+            "authority": "illustrative", "effective_on": first.effective_on.isoformat(),
+            "lines-0-item_code": "W1", "lines-0-quantity": "150", "lines-0-basis": "absolute"}
+    body = client.post(f"/standards/{depot.id}/edit", data=data, follow_redirects=True).data.decode()
+    assert "第 2 版" in body and "与第 1 版生效日期相同" in body
+    later = dict(data, request_token="same-2", effective_on=(first.effective_on + dt.timedelta(days=30)).isoformat())
+    body = client.post(f"/standards/{depot.id}/edit", data=later, follow_redirects=True).data.decode()
+    assert "第 3 版" in body and "生效日期相同" not in body

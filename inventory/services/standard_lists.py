@@ -267,6 +267,14 @@ def latest_version(lst: StandardList) -> StandardListVersion | None:
                              .order_by(StandardListVersion.version.desc()).limit(1))
 
 
+def replaced_same_day(version: StandardListVersion) -> StandardListVersion | None:
+    """The version just before ``version`` when both take effect on the same date (the new one
+    then replaces it for every report, past ones included), else None."""
+    previous = db.session.scalar(select(StandardListVersion).where(
+        StandardListVersion.list_id == version.list_id, StandardListVersion.version == version.version - 1))
+    return previous if previous is not None and previous.effective_on == version.effective_on else None
+
+
 def check_list(data: ListData, *, user: User | None, existing: StandardList | None
                ) -> tuple[dict, list[CheckedLine], list[tuple[int | None, str, object]]]:
     """Validate ``data`` as a new version of ``existing`` (None: a new list) saved by ``user``.

@@ -225,6 +225,11 @@ def _edit(lst: StandardList | None):
                 _attach(form, positions, err)
             else:
                 flash(_("Version %(v)s of %(name)s saved.", v=version.version, name=version.standard_list.name_zh), "success")
+                replaced = standard_lists.replaced_same_day(version)
+                if replaced is not None:
+                    flash(_("Same effective date as version %(v)s: it replaces version %(v)s also in reports as "
+                            "of past dates. To keep version %(v)s for the past, give a later date.",
+                            v=replaced.version), "warning")
                 return redirect(url_for("standards.list_detail", list_id=version.list_id))
     status = 422 if request.method == "POST" and not form.add_lines.data else 200
     return render_template("standards/list_form.html", form=form, lst=lst, items=queries.active_items(),
