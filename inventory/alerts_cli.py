@@ -115,7 +115,9 @@ def scheduler_command(list_jobs: bool) -> None:
     def stop(_signum, _frame):
         raise SystemExit(0)
 
+    # Both stop it, also when started from a shell that set SIGINT to "ignore" for background jobs.
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     click.echo(f"Scheduler started: jobs {', '.join(j.id for j in JOBS)}; time zone {app.config['TIMEZONE']}.")
     try:
         scheduler.start()

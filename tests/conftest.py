@@ -7,6 +7,10 @@
   Without a reachable PostgreSQL the PostgreSQL variant is skipped locally and
   FAILS in CI (``CI`` set), so CI never passes by skipping.
 * ``TEST_BACKENDS=sqlite`` limits ``any_app`` to SQLite for a quick local run.
+* ``frozen_clock`` (autouse) — every test runs with the clock set by time-machine to
+  ``TODAY`` at 10:00 Asia/Shanghai, ticking from there; the app and the test read the
+  same instant.  ``TEST_TODAY=YYYY-MM-DD`` moves that day (CI runs the suite a second
+  time at least 400 days ahead to prove no test depends on the day it was written).
 """
 from __future__ import annotations
 
@@ -16,8 +20,10 @@ import os
 import shutil
 import sqlite3
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, inspect, text
 
@@ -31,7 +37,32 @@ PG_URL = os.environ.get(
 ).replace("postgresql://", "postgresql+psycopg://", 1)
 IN_CI = bool(os.environ.get("CI"))
 BACKENDS = [b.strip() for b in os.environ.get("TEST_BACKENDS", "sqlite,postgresql").split(",") if b.strip()]
-TODAY = dt.date(2026, 11, 29)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _fixture_today() -> dt.date:
+    raw = os.environ.get("TEST_TODAY", "").strip()
+    if not raw:
+        return dt.date(2026, 11, 29)
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise pytest.UsageError(f"TEST_TODAY must be a date like 2028-01-05, not {raw!r}") from None
+
+
+TODAY = _fixture_today()
+#: The instant every test starts at: 10:00 in Shanghai on ``TODAY`` (02:00 UTC).
+NOW = dt.datetime.combine(TODAY, dt.time(10, 0), tzinfo=SHANGHAI)
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock():
+    """Set the clock of the app and the test to ``NOW`` (ticking), for every test.
+
+    Yields the time-machine traveller, so a test can ``frozen_clock.move_to(...)`` or
+    ``frozen_clock.shift(...)``.  Nothing in the suite reads the machine's real date."""
+    with time_machine.travel(NOW, tick=True) as traveller:
+        yield traveller
 
 
 def _upgrade(uri: str) -> None:
@@ -64,6 +95,7 @@ def pg_url_or_skip() -> str:
         _unavailable(_pg_state["error"])
     if not _pg_state.get("ready"):
         try:
+            ensure_database(PG_URL)
             engine = create_engine(PG_URL)
             with engine.begin() as con:
                 con.execute(text("DROP SCHEMA public CASCADE"))
@@ -75,6 +107,26 @@ def pg_url_or_skip() -> str:
             _unavailable(_pg_state["error"])
         _pg_state["ready"] = True
     return PG_URL
+
+
+def ensure_database(url: str) -> None:
+    """Create the database named in ``url`` when the server is up but the database is missing.
+
+    Connects to the server's ``postgres`` maintenance database as the same role; a newcomer's
+    ``make test`` then needs no manual ``createdb``.  Raises the driver's error when the server
+    cannot be reached or the role may not create databases."""
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    name = target.database
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as con:
+            exists = con.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar()
+            if not exists:
+                con.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
 
 
 def _unavailable(message: str) -> None:
@@ -300,3 +352,25 @@ def phone(browser):
     page.set_default_timeout(15000)
     yield page
     context.close()
+
+
+# --------------------------------------------------------------------------- run summary
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """End every run by saying which day the clock was frozen at, and what was skipped and why."""
+    tr = terminalreporter
+    tr.section("run summary")
+    tr.write_line(f"Clock frozen at {NOW.isoformat()} (TEST_TODAY={os.environ.get('TEST_TODAY') or 'default'}).")
+    skipped = tr.stats.get("skipped", [])
+    if not skipped:
+        tr.write_line("Nothing was skipped.")
+        return
+    reasons: dict[str, int] = {}
+    for report in skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    tr.write_line(f"{len(skipped)} test(s) skipped; CI runs them all and fails instead of skipping:")
+    for reason, count in sorted(reasons.items(), key=lambda kv: -kv[1]):
+        tr.write_line(f"  {count:4d} × {reason}")

@@ -6,7 +6,6 @@ import datetime as dt
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ from inventory.extensions import db
 from inventory.jobs import JOBS, build_scheduler, catch_up_due, daily_at, run_alerts
 from inventory.models import Alert, JobState, Notification
 
+from . import clocked
 from .conftest import TODAY
 from .test_alerts_delivery import free_port, smtp_sink  # noqa: F401  (fixture)
 
@@ -155,7 +155,7 @@ def test_two_scheduler_processes_fire_together_and_send_once(app, expired_stock,
                ALERT_DAILY_AT=f"{fire:%H:%M}",
                ALERT_SMTP_HOST="127.0.0.1", ALERT_SMTP_PORT=str(smtp_sink.port), PYTHONUNBUFFERED="1")
     env.pop("FLASK_APP", None)
-    procs = [subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "scheduler"], cwd=ROOT, env=env,
+    procs = [subprocess.Popen(clocked.command("flask", "--app", "app", "scheduler"), cwd=ROOT, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
              for _ in range(2)]
     engine = create_engine(db_url)
@@ -195,7 +195,7 @@ def test_a_scheduler_started_late_catches_up_at_once(app, expired_stock):
                ALERT_NOT_COUNTED_DAYS="0",
                ALERT_DAILY_AT="00:00", PYTHONUNBUFFERED="1")
     env.pop("FLASK_APP", None)
-    proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "scheduler"], cwd=ROOT, env=env,
+    proc = subprocess.Popen(clocked.command("flask", "--app", "app", "scheduler"), cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
     try:
