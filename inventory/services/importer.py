@@ -20,7 +20,7 @@ import csv
 import datetime as dt
 import io
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -30,6 +30,7 @@ from ..extensions import db
 from ..models import Batch, BatchSource, Item, Location, User
 from . import catalogue, clock, ledger
 from .errors import DomainError, InvalidInput
+from .quantity import parse_quantity_text
 
 #: field -> accepted header captions (first one is the template's caption).
 ITEM_COLUMNS = {
@@ -208,14 +209,14 @@ def _text(value) -> str:
 
 
 def _int(value, column: str, *, optional: bool = True) -> int | None:
-    text = _text(value)
+    text = _quantity_text(value)
     if text == "":
         if optional:
             return None
         raise InvalidInput(_l("A whole number is required."), field=column)
     try:
-        number = Decimal(text)
-    except InvalidOperation:
+        number = parse_quantity_text(text, field=column, allow_zero=True, allow_negative=True)
+    except InvalidInput:
         raise InvalidInput(_l("%(value)s is not a whole number.", value=text), field=column) from None
     if number != number.to_integral_value():
         raise InvalidInput(_l("%(value)s is not a whole number.", value=text), field=column)
@@ -379,11 +380,8 @@ def import_stock(filename: str, data: bytes, *, user: User, today: dt.date, dry_
         if item is None or not item.active:
             raise InvalidInput(_l("Unknown or inactive item code %(code)s.", code=_text(v.get("item_code"))),
                                field="item_code")
-        text = _quantity_text(v.get("quantity"))
-        if _is_number(text) and Decimal(text) == 0:
-            qty = Decimal(0)  # allowed: sets an existing lot to zero
-        else:
-            qty = ledger.parse_quantity(text, item)
+        # zero is allowed: it sets an existing lot to zero
+        qty = ledger.parse_quantity(_quantity_text(v.get("quantity")), item, allow_zero=True)
         produced = _date(v.get("produced_on"), "produced_on")
         expires = _date(v.get("expires_on"), "expires_on")
         received = _date(v.get("received_on"), "received_on") or today
@@ -435,14 +433,6 @@ def import_stock(filename: str, data: bytes, *, user: User, today: dt.date, dry_
         return "adjust", f"{row.location.code} {row.item.code} {sign}{ledger.format_quantity(delta)}"
 
     return _run("stock", rows, check, apply, dry_run)
-
-
-def _is_number(text: str) -> bool:
-    try:
-        ledger.parse_decimal_text(text)
-        return True
-    except InvalidInput:
-        return False
 
 
 IMPORTERS = {"items": import_items, "locations": import_locations, "stock": import_stock}
