@@ -1,6 +1,7 @@
 """End to end in real headless Chromium on a phone-sized screen."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -9,6 +10,8 @@ from sqlalchemy import select
 
 from inventory.extensions import db
 from inventory.models import Batch, Document, DocumentKind
+
+from .conftest import TODAY
 
 pytestmark = pytest.mark.browser
 
@@ -31,7 +34,7 @@ def test_keeper_receives_issues_and_finds_it_in_the_journal(live_server, phone, 
     page.select_option("#lines-0-item_id", label="W1 瓶装饮用水（箱）")
     page.fill("#lines-0-quantity", "24")
     page.fill("#lines-0-lot_number", "PW-2026-11")
-    page.fill("#lines-0-expires_on", "2027-11-30")
+    page.fill("#lines-0-expires_on", (TODAY + dt.timedelta(days=366)).isoformat())
     page.fill("#supplier", "上海某饮用水公司")
     submit = page.get_by_role("button", name="确认入库")
     assert submit.bounding_box()["height"] >= 44  # thumb-sized on a phone

@@ -13,6 +13,8 @@ from inventory.models import AppendOnlyError, Batch, Document, Movement, Movemen
 from inventory.services import ledger
 from inventory.services.errors import AlreadyDone, InsufficientStock, InvalidInput, NotFound
 
+from .conftest import TODAY
+
 pytestmark = pytest.mark.usefixtures("english")
 
 D = Decimal
@@ -244,8 +246,8 @@ def test_decimal_quantities_stay_exact(setup, today):
 
 def test_transfer_whole_batch_keeps_identity_dates_and_label(setup, today):
     s, f = setup, setup["f"]
-    batch = f.stock(s["depot"], s["water"], 10, lot="L7", produced_on=dt.date(2026, 1, 1),
-                    expires_on=dt.date(2027, 1, 1))
+    batch = f.stock(s["depot"], s["water"], 10, lot="L7", produced_on=today - dt.timedelta(days=330),
+                    expires_on=today + dt.timedelta(days=33))
     f.commit()
     code, received = batch.label_code, batch.received_on
     doc = ledger.transfer(batch_id=batch.id, quantity=10, to_location_id=s["other"].id, user=s["keeper"],
@@ -261,7 +263,7 @@ def test_transfer_whole_batch_keeps_identity_dates_and_label(setup, today):
 
 def test_partial_transfer_splits_and_a_second_one_merges(setup):
     s, f = setup, setup["f"]
-    batch = f.stock(s["depot"], s["water"], 10, lot="L8", expires_on=dt.date(2027, 5, 1))
+    batch = f.stock(s["depot"], s["water"], 10, lot="L8", expires_on=TODAY + dt.timedelta(days=153))
     f.commit()
     doc = ledger.transfer(batch_id=batch.id, quantity=4, to_location_id=s["other"].id, user=s["keeper"])
     db.session.commit()

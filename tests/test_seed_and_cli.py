@@ -10,6 +10,7 @@ from config import DEV_SECRET_KEY, ProductionConfig, database_url
 from inventory import create_app
 from inventory.extensions import db
 from inventory.models import Batch, Category, Document, Item, Location, LocationKind, Movement
+from inventory.services import clock
 
 
 def _count(model):
@@ -36,7 +37,7 @@ def test_seed_demo_is_realistic_and_idempotent(any_app):
     assert len(examples) == 33 and all("示例" in l.name_zh for l in examples)
     assert {c.code for c in db.session.scalars(select(Category))} == {"1000000", "2000000", "3000000"}
     assert _count(Item) >= 60
-    today = dt.date.today()
+    today = clock.local_today()  # the frozen fixture day, as the demo seeder sees it
     expiries = list(db.session.scalars(select(Batch.expires_on).where(Batch.expires_on.is_not(None))))
     assert any(e < today for e in expiries), "some stock is already expired"
     assert any(today <= e <= today + dt.timedelta(days=60) for e in expiries), "some is near expiry"

@@ -401,7 +401,8 @@ def test_demo_counts_are_confirmed_in_the_past_and_book_nothing(app, f):
     assert service.seed_demo_counts(today=TODAY, user=f.system()) == 1  # MF01 is not there: skipped
     assert service.seed_demo_counts(today=TODAY, user=f.system()) == 0
     db.session.commit()
-    assert service.last_counted() == {hdhf.id: dt.datetime(2026, 11, 9, 2, 0)}  # 10:00 in Shanghai
+    # 20 days before the fixture day, 10:00 in Shanghai (02:00 UTC)
+    assert service.last_counted() == {hdhf.id: dt.datetime.combine(TODAY - dt.timedelta(days=20), dt.time(2, 0))}
     assert db.session.scalar(select(func.count(Movement.id))) == movements
     st = db.session.scalar(select(Stocktake))
-    assert st.number == f"PD-20261109-{st.id:06d}" and [l.batch_id for l in st.lines] == [batch.id]
+    assert st.number == f"PD-{TODAY - dt.timedelta(days=20):%Y%m%d}-{st.id:06d}" and [l.batch_id for l in st.lines] == [batch.id]

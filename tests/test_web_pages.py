@@ -50,7 +50,7 @@ def test_receive_form_books_several_lines(keeper, world):
     data = {
         "request_token": "t-rcv-1", "source": "purchase", "supplier": "供应商甲", "external_ref": "SH-001",
         "lines-0-item_id": str(world["water"].id), "lines-0-quantity": "24", "lines-0-lot_number": "NEW-1",
-        "lines-0-expires_on": "2027-11-01",
+        "lines-0-expires_on": (TODAY + dt.timedelta(days=337)).isoformat(),
         "lines-1-item_id": str(world["diesel"].id), "lines-1-quantity": "12.5", "lines-1-lot_number": "NEW-2",
     }
     response = keeper.post("/locations/DEP/receive", data=data)
