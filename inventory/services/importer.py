@@ -16,7 +16,6 @@ Headers may be the English field names or the Chinese captions listed in the
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from typing import Any, Callable, Iterable
 
 from flask_babel import lazy_gettext as _l
 
+from .. import spreadsheet
 from ..extensions import db
 from ..models import Batch, BatchSource, Item, Location, User
 from . import catalogue, clock, ledger
@@ -172,15 +172,10 @@ def read_table(filename: str, data: bytes, columns: dict[str, list[str]], requir
 
 
 def _csv_rows(data: bytes) -> Iterable[list]:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ImportFileError(_l("The CSV file is neither UTF-8 nor GB18030 text."))
-    return iter(list(csv.reader(io.StringIO(text))))
+    try:
+        return iter(spreadsheet.read_csv(data))  # undoes the exports' formula neutralisation
+    except UnicodeDecodeError:
+        raise ImportFileError(_l("The CSV file is neither UTF-8 nor GB18030 text.")) from None
 
 
 def _xlsx_rows(data: bytes, sheet: str | None) -> Iterable[list]:
