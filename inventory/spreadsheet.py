@@ -126,7 +126,11 @@ def csv_bytes(rows: Iterable[Sequence[Any]]) -> bytes:
 
 def read_csv(data: bytes) -> list[list[str]]:
     """Rows of a CSV file (UTF-8 with or without byte-order mark, else GB18030), every cell
-    through :func:`restore`.  Raises UnicodeDecodeError when the bytes are neither."""
+    through :func:`restore`.
+
+    Raises UnicodeDecodeError when the bytes are neither encoding, and ValueError when the
+    text holds a NUL character (a binary or UTF-16 file; PostgreSQL could not store it) or
+    a field longer than the csv module allows (131,072 characters)."""
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = data.decode(encoding)
@@ -135,7 +139,12 @@ def read_csv(data: bytes) -> list[list[str]]:
             error = exc
     else:
         raise error
-    return [[restore(c) for c in row] for row in csv.reader(io.StringIO(text))]
+    if "\x00" in text:
+        raise ValueError("NUL character in CSV text")
+    try:
+        return [[restore(c) for c in row] for row in csv.reader(io.StringIO(text))]
+    except csv.Error as exc:
+        raise ValueError(str(exc)) from None
 
 
 class XlsxSheet:

@@ -304,6 +304,8 @@ def read_file(filename: str, data: bytes) -> ParsedFile:
             rows = spreadsheet.read_csv(data)  # undoes the export's formula neutralisation
         except UnicodeDecodeError:
             raise ImportFileError(_l("The CSV file is neither UTF-8 nor GB18030 text.")) from None
+        except ValueError:  # a NUL byte, a field longer than the csv module allows
+            raise ImportFileError(_l("The file is not a readable CSV file.")) from None
         if all(_cell(c) == "" for row in rows for c in row):
             raise ImportFileError(_l("The file is empty."))
         if rows and _match(rows[0][0] if rows[0] else "", LIST_FIELDS) is None:
