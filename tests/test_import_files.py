@@ -39,7 +39,7 @@ def _counts() -> tuple[int, int, int]:
 
 
 @pytest.fixture
-def stock_world(app, f):
+def stock_world(any_app, f):
     """Depot HS; items W1 (箱, whole units), D1 (L, one decimal) and B1 (瓶)."""
     f.location("HS")
     f.item("W1", name_zh="瓶装饮用水", unit="箱")
@@ -103,7 +103,7 @@ def test_dry_run_meets_the_ledgers_own_checks(stock_world, monkeypatch):
     assert _counts()[1:] == (0, 0)
 
 
-def test_dry_run_of_items_changes_nothing_even_if_committed(app, f):
+def test_dry_run_of_items_changes_nothing_even_if_committed(any_app, f):
     f.commit()
     body = "物资编码,品名,计量单位,分类编码\nN1,新物资,个,1000000\n".encode()
     report = importer.import_items("i.csv", body, dry_run=True)
