@@ -9,6 +9,7 @@ import io
 from decimal import Decimal
 
 import pytest
+from flask import current_app
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
@@ -290,3 +291,14 @@ def test_preview_lists_skipped_rows_with_their_reason(admin):
     assert response.status_code == 200, page[:2000]
     assert "跳过" in page and "合计或小计行：不导入。" in page
     assert "表头在第 2 行" in page
+
+
+def test_cli_dry_run_names_the_header_and_skipped_rows(stock_world, tmp_path):
+    path = tmp_path / "台账.xlsx"
+    path.write_bytes(_ledger_workbook(TODAY - dt.timedelta(days=200)))
+    out = current_app.test_cli_runner().invoke(args=["import", "stock", str(path), "--dry-run"])
+    assert out.exit_code == 0, out.output
+    assert "Header in row 4" in out.output
+    assert "row 8 skipped: 合计或小计行：不导入。" in out.output and "row 11 skipped" in out.output
+    assert "Dry run OK (receive 3, skip 3)" in out.output
+    assert _counts()[1] == 0
