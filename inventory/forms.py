@@ -1,6 +1,6 @@
 """WTForms classes.  They parse and validate input; they never write.
 
-Quantities are text fields parsed to Decimal here (never float) and checked
+Quantities are text fields checked by the one quantity parser here (never float) and checked
 against the item's unit by the ledger service.  Every booking form carries a
 one-time ``request_token`` so that a double submit books nothing twice.
 """
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -51,10 +50,12 @@ def _coerce_int_or_none(value):
 
 
 class DecimalText(StringField):
-    """A quantity typed as text, parsed to ``Decimal`` (``data``) without float rounding.
+    """A quantity typed as text, checked by the one quantity parser.
 
-    Full-width digits are accepted; commas and exponents are refused (see
-    :func:`inventory.services.ledger.parse_decimal_text`).
+    ``data`` is the normalised text (``None`` when empty): the number may still end in a
+    unit, which only the service can check against the chosen item's unit, so the
+    service parses it again with :func:`inventory.services.ledger.parse_quantity`.
+    Text that can be no quantity at all ("1,5", "1e3", "abc", zero or less) fails here.
     """
 
     def __init__(self, *args, allow_negative: bool = False, **kwargs):
@@ -64,19 +65,18 @@ class DecimalText(StringField):
 
     def process_formdata(self, valuelist):
         from .services.errors import InvalidInput
-        from .services.ledger import parse_decimal_text
+        from .services.quantity import ANY_UNIT, normalise, parse_quantity_text
 
         self.raw = (valuelist[0] if valuelist else "").strip()
         if not self.raw:
             self.data = None
             return
         try:
-            self.data = parse_decimal_text(self.raw)
+            parse_quantity_text(self.raw, unit=ANY_UNIT, allow_negative=self.allow_negative)
         except InvalidInput as err:
             self.data = None
             raise ValueError(str(err)) from None
-        if self.data <= 0 and not self.allow_negative:
-            raise ValueError(_l("Quantity must be greater than zero."))
+        self.data = normalise(self.raw)
 
     def _value(self):
         if self.raw_data:
@@ -184,9 +184,9 @@ class AdjustForm(BookingForm):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
     submit = SubmitField(_l("Book adjustment"))
 
-    def signed_quantity(self) -> Decimal:
-        """The quantity with the sign of the chosen direction."""
-        return self.quantity.data if self.direction.data == "surplus" else -self.quantity.data
+    def signed_quantity(self) -> str:
+        """The quantity text with the sign of the chosen direction (parsed by the ledger with the item)."""
+        return self.quantity.data if self.direction.data == "surplus" else "-" + self.quantity.data
 
 
 class DisposeForm(BookingForm):

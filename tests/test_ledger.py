@@ -451,17 +451,23 @@ def test_messages_are_chinese_by_default(any_app, f):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("1,000", "without commas"), ("12，5", "without commas"), ("1e3", "Enter a number"), ("0x10", "Enter a number"),
-    ("", "Enter a number"), ("12 5", None),
+    ("12，5", "1,000"), ("1,00", "1,000"), ("1e3", "only the number of 箱"), ("0x10", "only the number of 箱"),
+    ("", "Enter a quantity"), ("12 5", "without spaces"), ("3袋", "only the number of 箱"),
 ])
-def test_typed_numbers_are_plain_digits(setup, text, message):
+def test_typed_quantities_are_refused_with_what_to_type(setup, text, message):
     s = setup
-    if message is None:
-        assert ledger.parse_decimal_text(text) == D("125")
-        return
     err = refused(InvalidInput, ledger.receive, location_id=s["depot"].id, user=s["keeper"],
                   lines=[ledger.ReceiptLine(s["water"].id, text)])
     assert message in str(err)
+
+
+def test_receipt_reads_thousands_full_width_and_the_item_unit(setup):
+    s = setup
+    doc = ledger.receive(location_id=s["depot"].id, user=s["keeper"], lines=[
+        ledger.ReceiptLine(s["water"].id, "1,000", lot_number="T1"),
+        ledger.ReceiptLine(s["water"].id, "３００箱", lot_number="T2"),
+        ledger.ReceiptLine(s["diesel"].id, "１２，３４５．５ L", lot_number="T3")])
+    assert [m.quantity for m in doc.movements] == [D(1000), D(300), D("12345.5")]
     assert ledger.parse_decimal_text("１２．５") == D("12.5")
 
 

@@ -1,7 +1,9 @@
 """Scan landing pages, the scanner page, spot counts and the decoder asset."""
 from __future__ import annotations
 
+import datetime as dt
 import gzip
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import event, func, select
@@ -11,7 +13,7 @@ from inventory.models import Batch, Document, Movement
 from inventory.services import catalogue, ledger
 from inventory.views.scan import NODE_MODULES
 
-from .conftest import IN_CI
+from .conftest import IN_CI, TODAY
 
 
 @pytest.fixture
@@ -26,7 +28,7 @@ def test_batch_label_opens_the_batch_with_status_and_actions(keeper, world):
     assert response.status_code == 200
     body = response.data.decode()
     assert "瓶装饮用水" in body and 'id="scan-quantity">100<' in body and "海尚源深储备库" in body
-    assert "scan-card-ok" in body and "2027-06-17" in body  # TODAY + 200 days, shown in green
+    assert "scan-card-ok" in body and (TODAY + dt.timedelta(days=200)).isoformat() in body  # shown in green
     for url in (f"/batches/{batch.id}/issue", f"/batches/{batch.id}/transfer", f"/s/{batch.label_code}/count",
                 f"/batches/{batch.id}/dispose", f"/labels/batches/{batch.id}"):
         assert f'href="{url}"' in body
@@ -171,3 +173,32 @@ def test_decoder_asset_is_served_from_node_modules(client, world):
     assert packed.headers["Content-Encoding"] == "gzip" and gzip.decompress(packed.data) == target.read_bytes()
     assert client.get("/scan/assets/package.json").status_code == 404
     assert client.get("/scan/assets/..%2Fpackage.json").status_code == 404
+
+
+@pytest.mark.parametrize("typed, expected", [("1,000", 1000), ("１，０００", 1000), ("1000箱", 1000)])
+def test_spot_count_reads_thousands_full_width_and_the_unit(keeper, world, f, typed, expected):
+    """A spot count of a 1,000-unit batch typed "1,000" books nothing (it used to read 1 and book −999)."""
+    batch = f.stock(world["dep"], world["water"], 1000, lot="BIG", expires_on=TODAY + dt.timedelta(days=300))
+    f.commit()
+    response = keeper.post(f"/s/{batch.label_code}/count", data={"counted": typed, "request_token": "big-1"})
+    assert response.status_code == 302, response.data[:400]
+    db.session.expire_all()
+    assert batch.quantity == expected
+    assert db.session.scalar(select(func.count(Movement.id)).where(
+        Movement.batch_id == batch.id, Movement.kind == "adjust")) == 0
+
+
+def test_spot_count_refuses_a_decimal_comma_and_says_what_to_type(keeper, world):
+    batch = world["fuel"]
+    response = keeper.post(f"/s/{batch.label_code}/count", data={"counted": "50,5", "request_token": "c-1"})
+    assert response.status_code == 422 and "1,000" in response.data.decode()
+    db.session.expire_all()
+    assert batch.quantity == Decimal("50.5")
+
+
+def test_spot_count_accepts_full_width_decimals(keeper, world):
+    batch = world["fuel"]
+    response = keeper.post(f"/s/{batch.label_code}/count", data={"counted": "５０．５", "request_token": "c-2"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert batch.quantity == Decimal("50.5") and ledger.check_ledger() == []

@@ -406,15 +406,26 @@ def _depot_csv(quantity: str, header_basis: str = "计量依据 basis", extra: l
     ])
 
 
+COMMA = ("A comma may only separate thousands (1,000 or 12,345.5); otherwise write the number without "
+         "commas, e.g. 1000 or 2.5.")
+
+
 @pytest.mark.parametrize("quantity, message", [
-    ("1,5", "Write the number without commas, e.g. 1000 or 2.5."),
-    ("1,000", "Write the number without commas, e.g. 1000 or 2.5."),
+    ("1,5", COMMA),
+    ("1,00", COMMA),
     ("1e3", "Enter a number, e.g. 12 or 2.5."),
 ])
 def test_quantities_in_files_follow_the_booking_forms_rule(town, english, quantity, message):
     report = standard_files.import_list("c.csv", _depot_csv(quantity), user=get_system_user(), dry_run=False)
     assert [(e.row, e.column, str(e.message)) for e in report.errors] == [(8, "数量 quantity", message)]
     assert db.session.scalar(select(StandardList).where(StandardList.code == "COMMA-LIST")) is None
+
+
+def test_a_thousands_comma_in_a_file_is_one_thousand(town, english):
+    report = standard_files.import_list("c.csv", _depot_csv("1,000"), user=get_system_user(), dry_run=False)
+    assert report.errors == []
+    lst = db.session.scalar(select(StandardList).where(StandardList.code == "COMMA-LIST"))
+    assert [line.quantity for line in lst.versions[-1].lines] == [Decimal(1000)]
 
 
 def test_yaml_1_1_number_forms_are_not_read_as_numbers(town, english):

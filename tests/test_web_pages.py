@@ -414,17 +414,28 @@ def test_spreadsheet_exports_neutralise_formulas(keeper, world):
     assert keeper.get("/journal.csv").headers["Content-Type"] == "text/csv; charset=utf-8"
 
 
-def test_form_refuses_commas_and_summarises_errors(keeper, world):
+def test_form_refuses_a_decimal_comma_and_summarises_errors(keeper, world):
     before = counts()
     r = keeper.post("/locations/DEP/receive", data={
         "request_token": "c1", "source": "purchase", "lines-0-item_id": str(world["water"].id),
-        "lines-0-quantity": "1,000"})
+        "lines-0-quantity": "1,00"})
     body = r.data.decode()
-    assert r.status_code == 422 and "数字请不要带逗号" in body
+    assert r.status_code == 422 and "逗号只能用作千位分隔" in body
     assert body.index('id="form-error-summary"') < body.index('name="lines-0-quantity"')
     summary = body.split('id="form-error-summary"')[1].split("</div>\n</div>")[0]
     assert '<a class="alert-link" href="#lines-0-quantity">数量 (第 1 行)</a>：' in summary, summary
     assert counts() == before
+
+
+@pytest.mark.parametrize("typed, expected", [("1,000", 1000), ("１，２００箱", 1200), ("300 箱", 300)])
+def test_receipt_form_reads_thousands_full_width_and_the_unit(keeper, world, typed, expected):
+    r = keeper.post("/locations/DEP/receive", data={
+        "request_token": f"q-{expected}", "source": "purchase", "lines-0-item_id": str(world["water"].id),
+        "lines-0-quantity": typed, "lines-0-lot_number": "NEW"})
+    assert r.status_code == 302, r.data.decode()[:600]
+    db.session.expire_all()
+    batch = db.session.scalar(select(Batch).where(Batch.lot_number == "NEW"))
+    assert batch.quantity == expected
 
 
 def test_a_refused_receipt_line_is_named_once(keeper, world):

@@ -28,9 +28,9 @@ import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from flask_babel import lazy_gettext as _l
 
@@ -39,6 +39,7 @@ from ..extensions import db
 from ..models import Batch, BatchSource, Item, Location, User
 from . import catalogue, clock, ledger
 from .errors import DomainError, InvalidInput
+from .quantity import parse_quantity_text
 
 #: field -> accepted header captions (first one is the template's caption).
 ITEM_COLUMNS = {
@@ -301,7 +302,6 @@ def _text(value) -> str:
 
 #: Whole-number cells beyond this are refused (the database stores 32-bit integers).
 MAX_INT = 2_147_483_647
-_WHOLE = re.compile(r"[+-]?\d+(?:\.0*)?")
 #: 2026-03-05, 2026/3/5, 2026.3.5, 2026年3月5日, each optionally followed by a time of day.
 _DATE_TEXT = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?")
 #: Excel day serials accepted as dates: 1970-01-01 … 2099-12-31 (a bare 2026 is not a date).
@@ -309,20 +309,25 @@ _SERIALS = (25569, 73050)
 
 
 def _int(value, column: str, *, optional: bool = True) -> int | None:
-    """A whole number from a cell: 12, "12", "12.0", full-width "１２"; None for an empty cell
-    when ``optional``.  Raises InvalidInput for anything else (letters, fractions, "1e3",
-    "inf") and for numbers beyond :data:`MAX_INT`."""
-    text = unicodedata.normalize("NFKC", _text(value)).strip()
+    """A whole number from a cell, read by the one quantity parser
+    (:func:`~inventory.services.quantity.parse_quantity_text`: 12, "12.0", full-width "１２",
+    "1,000"); None for an empty cell when ``optional``.  Raises InvalidInput for anything
+    else (letters, fractions, "1e3", "inf") and for numbers beyond :data:`MAX_INT`."""
+    text = _quantity_text(value)
     if text == "":
         if optional:
             return None
         raise InvalidInput(_l("A whole number is required."), field=column)
-    if not _WHOLE.fullmatch(text):
+    try:
+        number = parse_quantity_text(text, field=column, allow_zero=True, allow_negative=True,
+                                     maximum=Decimal("Infinity"))
+    except InvalidInput:
+        raise InvalidInput(_l("%(value)s is not a whole number.", value=text), field=column) from None
+    if number != number.to_integral_value():
         raise InvalidInput(_l("%(value)s is not a whole number.", value=text), field=column)
-    number = int(Decimal(text))
     if abs(number) > MAX_INT:
         raise InvalidInput(_l("%(value)s is too large.", value=text), field=column)
-    return number
+    return int(number)
 
 
 def _date(value, column: str) -> dt.date | None:
@@ -537,11 +542,8 @@ def import_stock(filename: str, data: bytes, *, user: User, today: dt.date, dry_
         if item is None or not item.active:
             raise InvalidInput(_l("Unknown or inactive item code %(code)s.", code=_text(v.get("item_code"))),
                                field="item_code")
-        text = _quantity_text(v.get("quantity"))
-        if _is_number(text) and Decimal(text) == 0:
-            qty = Decimal(0)  # allowed: sets an existing lot to zero
-        else:
-            qty = ledger.parse_quantity(text, item)
+        # zero is allowed: it sets an existing lot to zero
+        qty = ledger.parse_quantity(_quantity_text(v.get("quantity")), item, allow_zero=True)
         produced = _date(v.get("produced_on"), "produced_on")
         expires = _date(v.get("expires_on"), "expires_on")
         received = _date(v.get("received_on"), "received_on") or today
@@ -604,14 +606,6 @@ def received_at(day: dt.date) -> dt.datetime:
     refuses movements in the future.  Returns naive UTC."""
     noon = dt.datetime.combine(day, dt.time(12, 0), tzinfo=clock.business_tz())
     return min(clock.to_utc_naive(noon), clock.now_utc())
-
-
-def _is_number(text: str) -> bool:
-    try:
-        ledger.parse_decimal_text(text)
-        return True
-    except InvalidInput:
-        return False
 
 
 IMPORTERS = {"items": import_items, "locations": import_locations, "stock": import_stock}

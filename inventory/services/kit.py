@@ -50,7 +50,7 @@ import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass, field, fields
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -64,6 +64,7 @@ from ..models import (
     LocationKind,
 )
 from .errors import InvalidInput
+from .quantity import parse_quantity_text
 
 #: The shipped checklist (provenance in the file's header and in the folder's README).
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "data" / "kit" / "checklist.yaml"
@@ -635,16 +636,13 @@ def item_problems(data: ItemData, source_keys: Iterable[str]) -> list[tuple[str,
     elif group is not None and data.qty_per not in (group, KitPer.HOUSEHOLD.value):
         problems.append(("qty_per", _l("A line for a group is counted per member of that group or per household.")))
     try:
-        amount = Decimal(str(data.qty_amount).strip())
-        if not amount.is_finite():
-            raise InvalidOperation
-    except (InvalidOperation, ValueError):
-        problems.append(("qty_amount", _l("Enter a number, e.g. 12 or 2.5.")))
+        amount = parse_quantity_text(data.qty_amount, field="qty_amount", places=3, allow_zero=True,
+                                     allow_negative=True, maximum=Decimal("1e12"))
+    except InvalidInput as err:
+        problems.append(("qty_amount", err.message))
     else:
         if amount <= 0 or amount > MAX_AMOUNT:
             problems.append(("qty_amount", _l("The amount must be more than 0 and at most 1000.")))
-        elif amount != amount.quantize(Decimal("0.001")):
-            problems.append(("qty_amount", _l("At most 3 decimal places.")))
         else:
             data.qty_amount = amount
     for name in ("source", "qty_source"):

@@ -25,8 +25,6 @@ Domain rules and their sources:
 from __future__ import annotations
 
 import datetime as dt
-import re
-import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Iterable, Sequence
@@ -51,6 +49,7 @@ from ..models import (
 from . import clock
 from .codes import new_label_code
 from .errors import AlreadyDone, InsufficientStock, InvalidInput, NotFound
+from .quantity import MAX_QUANTITY, parse_quantity_text
 
 #: Document number prefixes (pinyin initials as on paper vouchers): 入库 RK,
 #: 出库 CK, 调拨 DB, 调整 TZ, 报废 BF, 冲销 CX.
@@ -62,8 +61,6 @@ DOCUMENT_PREFIX = {
     DocumentKind.DISPOSAL: "BF",
     DocumentKind.REVERSAL: "CX",
 }
-#: Largest quantity one line may move, in the item's unit (guards typos such as 10000000).
-MAX_QUANTITY = Decimal("100000000")
 #: How far in the future an "occurred at" time may lie (clock skew between devices).
 FUTURE_TOLERANCE = dt.timedelta(minutes=10)
 #: Attempts at one batch when a concurrent writer changed it between read and update.
@@ -114,58 +111,28 @@ class LedgerDiscrepancy:
 # --------------------------------------------------------------------------- helpers
 
 
-_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
-
-
 def parse_decimal_text(raw: str, *, field: str = "quantity") -> Decimal:
-    """Read a number typed by a person: ``"12"``, ``"2.5"``, full-width ``"１２．５"``.
+    """Read a number typed by a person with the one quantity parser (any sign, zero allowed).
 
-    Refused with InvalidInput: commas (``"1,000"`` could mean one thousand or
-    1.000; Chinese usage writes decimals with a dot, so the app asks for plain
-    digits rather than guess), exponents (``"1e3"``), letters, empty text.
+    ``"1,000"`` → 1000, full-width ``"１２．５"`` → 12.5; ``"1,5"``, exponents, letters and
+    empty text raise InvalidInput.  See :mod:`inventory.services.quantity` for the rules.
     """
-    text = unicodedata.normalize("NFKC", str(raw)).strip().replace(" ", "").replace("。", ".")
-    if "," in text or "，" in text:
-        raise InvalidInput(_l("Write the number without commas, e.g. 1000 or 2.5."), field=field)
-    if not _PLAIN_NUMBER.match(text):
-        raise InvalidInput(_l("Enter a number, e.g. 12 or 2.5."), field=field)
-    return Decimal(text)
+    return parse_quantity_text(raw, field=field, allow_zero=True, allow_negative=True)
 
 
 def parse_quantity(raw: Decimal | int | str, item: Item, *, field: str = "quantity",
-                   allow_negative: bool = False) -> Decimal:
-    """Return ``raw`` as a Decimal checked against ``item``'s unit.
+                   allow_negative: bool = False, allow_zero: bool = False) -> Decimal:
+    """Return ``raw`` as a Decimal in ``item``'s unit, read by the one quantity parser.
 
-    Raises InvalidInput when it is not a number, is zero, is negative (unless
-    ``allow_negative``), is finer than the unit allows (e.g. 1.5 bottles) or
-    exceeds :data:`MAX_QUANTITY`.  Floats are refused to keep binary rounding
-    out of the ledger.
+    Text may end in the item's own unit ("300袋" for 袋).  Raises InvalidInput when it
+    is not a number, is zero (unless ``allow_zero``), is negative (unless
+    ``allow_negative``), is finer than the unit allows (e.g. 1.5 bottles) or exceeds
+    :data:`MAX_QUANTITY`.  Floats are refused to keep binary rounding out of the ledger.
     """
-    if isinstance(raw, float) or isinstance(raw, bool):
+    if isinstance(raw, float):
         raise InvalidInput(_l("Quantity must be a decimal number."), field=field)
-    if isinstance(raw, Decimal):
-        qty = raw
-    elif isinstance(raw, int):
-        qty = Decimal(raw)
-    else:
-        qty = parse_decimal_text(raw, field=field)
-    if not qty.is_finite():
-        raise InvalidInput(_l("Quantity must be a number."), field=field)
-    if qty == 0 or (qty < 0 and not allow_negative):
-        raise InvalidInput(_l("Quantity must be greater than zero."), field=field)
-    if abs(qty) > MAX_QUANTITY:
-        raise InvalidInput(_l("Quantity is too large."), field=field)
-    if qty != qty.quantize(item.quantum, rounding="ROUND_DOWN"):
-        if item.unit_precision == 0:
-            raise InvalidInput(
-                _l("%(unit)s is counted in whole units.", unit=item.unit), field=field
-            )
-        raise InvalidInput(
-            _l("%(unit)s allows at most %(places)s decimal places.", unit=item.unit,
-               places=item.unit_precision),
-            field=field,
-        )
-    return qty.quantize(item.quantum)
+    return parse_quantity_text(raw, unit=item.unit, places=item.unit_precision, field=field,
+                               allow_zero=allow_zero, allow_negative=allow_negative)
 
 
 def _get_item(item_id: int, field: str = "item") -> Item:

@@ -40,7 +40,7 @@ from ..models import (
 )
 from .catalogue import validate_code
 from .errors import AlreadyDone, DomainError, InvalidInput
-from .ledger import parse_decimal_text
+from .quantity import parse_quantity_text
 
 #: Most lines one version may have.
 MAX_LINES = 2000
@@ -115,25 +115,14 @@ def _require_admin(user: User | None) -> None:
 
 
 def parse_rate(raw, *, field_name: str = "quantity") -> Decimal:
-    """A positive quantity or rate with at most three decimals from text, int, Decimal or float
-    (floats via their shortest repr, as YAML and XLSX deliver them); raises InvalidInput."""
+    """A required quantity or rate (zero or more, at most three decimals) read by the one
+    quantity parser from text, int, Decimal or float (floats via their shortest repr, as YAML
+    and XLSX deliver them); "1,000" is one thousand, "1,5" is refused.  Raises InvalidInput."""
     if isinstance(raw, bool) or raw is None or str(raw).strip() == "":
         raise InvalidInput(_l("A quantity is required."), field=field_name)
-    if isinstance(raw, (int, float, Decimal)):
-        try:
-            value = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw)
-        except InvalidOperation:
-            raise InvalidInput(_l("%(value)s is not a number.", value=str(raw)), field=field_name) from None
-    else:
-        # Text as a person typed it: the booking forms' rule (no thousands commas, which could
-        # also be a decimal comma: "1,5" is refused, never read as 15).
-        value = parse_decimal_text(str(raw), field=field_name)
-    if not value.is_finite():
-        raise InvalidInput(_l("%(value)s is not a number.", value=str(raw)), field=field_name)
+    value = parse_quantity_text(raw, field=field_name, allow_zero=True, allow_negative=True, maximum=MAX_RATE)
     if value < 0:
         raise InvalidInput(_l("The quantity cannot be negative."), field=field_name)
-    if value > MAX_RATE:
-        raise InvalidInput(_l("Quantity is too large."), field=field_name)
     if value != value.quantize(Decimal(1).scaleb(-RATE_PLACES), rounding="ROUND_DOWN"):
         raise InvalidInput(_l("At most three decimal places."), field=field_name)
     return value

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask import current_app
 from flask_babel import force_locale
@@ -210,25 +210,18 @@ def classify_scan(stocktake: Stocktake, text: str) -> CountScan:
 
 
 def parse_counted(raw, item: Item) -> Decimal:
-    """A counted quantity: zero or more, in the item's unit precision.
+    """A counted quantity: zero or more in ``item``'s unit, read by the one quantity parser.
 
-    Raises InvalidInput (field ``counted``) for text that is not a number, a
-    negative number, or one finer than the unit allows.
+    "1,000" is one thousand, "２．８５" is 2.85 and "300袋" is 300 when the unit is 袋 (see
+    :mod:`inventory.services.quantity`).  Raises InvalidInput (field ``counted``) for empty
+    text, text that is not a number, a negative number, or one finer than the unit allows.
     """
-    text = str(raw if raw is not None else "").strip().replace("，", ".").replace(",", ".")
-    if not text:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
         raise InvalidInput(_l("Enter the quantity counted (0 if there is none)."), field="counted")
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise InvalidInput(_l("Enter a number, e.g. 12 or 2.5."), field="counted") from None
-    if not value.is_finite():
-        raise InvalidInput(_l("Enter a number, e.g. 12 or 2.5."), field="counted")
+    value = ledger.parse_quantity(raw, item, field="counted", allow_zero=True, allow_negative=True)
     if value < 0:
         raise InvalidInput(_l("A counted quantity cannot be negative."), field="counted")
-    if value == 0:
-        return Decimal(0)
-    return ledger.parse_quantity(value, item, field="counted")
+    return value
 
 
 def _counted_batch(batch_id: int, counted) -> tuple[Batch, Item, Decimal]:
