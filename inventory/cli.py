@@ -87,6 +87,11 @@ def _import_command(kind: str):
             for e in report.errors:
                 click.echo(f"  row {e.row} [{e.column}]: {e.message}", err=True)
             sys.exit(1)
+        if report.header_row > 1:
+            click.echo(f"Header in row {report.header_row}; the rows above it were not read.")
+        for r in report.results:
+            if r.action == "skip":
+                click.echo(f"  row {r.row} skipped: {r.detail}")
         counts = ", ".join(f"{k} {v}" for k, v in sorted(report.counts().items())) or "no rows"
         if dry_run:
             db.session.rollback()

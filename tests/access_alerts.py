@@ -30,7 +30,10 @@ def sample_args(world) -> dict:
     from inventory.models import Alert
     from inventory.services import alerts
 
-    run = alerts.begin_run(alerts.ALERT_JOB_ID, dt.datetime(2026, 11, 29, 1, 0))
-    alerts.run_rules(dt.date(2026, 11, 29), run=run, now=dt.datetime(2026, 11, 29, 1, 0), codes=["expired"])
+    from .conftest import TODAY
+
+    now = dt.datetime.combine(TODAY, dt.time(1, 0))  # naive UTC, 09:00 in Shanghai
+    run = alerts.begin_run(alerts.ALERT_JOB_ID, now)
+    alerts.run_rules(TODAY, run=run, now=now, codes=["expired"])
     alert = db.session.scalar(db.select(Alert).where(Alert.batch_id == world["old"].id))
     return {"alert_id": alert.id}

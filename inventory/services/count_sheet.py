@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 
 from labels import fonts
 
+from .. import spreadsheet
 from ..models import Batch, StocktakeLine
 from . import clock
 from .ledger import format_quantity
@@ -111,30 +112,22 @@ def _fmt(value: Decimal | None, signed: bool = False) -> str:
 
 
 def xlsx(view: CountView, visible_ids: set[int] | None) -> bytes:
-    """The sheet as an XLSX workbook: title lines, a header row, one row per batch; quantities numeric.
+    """The sheet as an XLSX workbook: title lines, a header row, one row per batch; quantities numeric,
+    text kept as text (never a formula) by :mod:`inventory.spreadsheet`.
 
     ``visible_ids`` as in :func:`sheet_rows`.
     """
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = view.stocktake.number or "count"
+    book = spreadsheet.XlsxBook()
+    ws = book.sheet(view.stocktake.number or "count",
+                    widths=(5, 8, 10, 24, 22, 14, 11, 15, 6, 9, 9, 9, 30))
     for text in _title(view):
         ws.append([text])
     ws.append([])
-    ws.append(_headers())
-    for cell in ws[ws.max_row]:
-        cell.font = Font(bold=True)
+    ws.append(_headers(), bold=True)
     for n, r in enumerate(sheet_rows(view, visible_ids), start=1):
         ws.append([n, r.shelf, r.item_code, r.item_name, r.spec, r.lot, r.expires, r.label_code, r.unit,
                    r.book, r.counted, r.difference, r.note])
-    for letter, width in zip("ABCDEFGHIJKLM", (5, 8, 10, 24, 22, 14, 11, 15, 6, 9, 9, 9, 30)):
-        ws.column_dimensions[letter].width = width
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return book.to_bytes()
 
 
 def _printable(text: str) -> str:

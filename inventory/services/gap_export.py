@@ -1,4 +1,5 @@
-"""Gap reports as files: XLSX (openpyxl) and PDF (reportlab with the embedded Chinese font).
+"""Gap reports as files: XLSX (written by :mod:`inventory.spreadsheet`, the one safe writer) and
+PDF (reportlab with the embedded Chinese font).
 
 Both take a built :class:`~inventory.services.standards.GapReport` and a title, and return
 bytes.  Captions are the active locale's (Simplified Chinese by default; XLSX headers are
@@ -15,6 +16,7 @@ from xml.sax.saxutils import escape
 
 from flask_babel import gettext as _
 
+from .. import spreadsheet
 from ..models import ListAuthority, LocationKind, StandardBasis
 from .ledger import format_quantity
 from .standards import GapLine, GapReport, LocationGap
@@ -69,10 +71,8 @@ def gap_xlsx(report: GapReport, title: str, *, english: bool = False) -> bytes:
     """The report as a workbook: 汇总 Summary (lists, warnings, kinds, locations worst first),
     明细 Lines (every line), 物资 Items (per-item roll-up) and, for the subdistrict, 协议储备
     Agreement (agreement reserves' own lines).  Quantities are numbers in the item's unit."""
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("汇总 Summary")
+    wb = spreadsheet.XlsxBook()
+    ws = wb.sheet("汇总 Summary")
     ws.append([title])
     ws.append(["截至 As of", report.as_of.isoformat(), "生成 Generated", report.today.isoformat()])
     if report.category is not None:
@@ -107,13 +107,13 @@ def gap_xlsx(report: GapReport, title: str, *, english: bool = False) -> bytes:
                    _num(gap.conformity), gap.tally.lines, gap.tally.met, gap.tally.short, gap.tally.restock,
                    gap.tally.unknown])
 
-    lines = wb.create_sheet("明细 Lines")
+    lines = wb.sheet("明细 Lines")
     lines.append(LINE_HEADERS)
     for gap in report.locations:
         for line in gap.lines:
             lines.append(_line_row(gap, line, english))
 
-    items = wb.create_sheet("物资 Items")
+    items = wb.sheet("物资 Items")
     items.append(["物资编码 Item code", "品名 Item", "单位 Unit", "应配库点数 Locations requiring",
                   "应配合计 Required", "可用合计 Usable", "其中临期 Near expiry", "缺口合计 Shortfall",
                   "不足库点数 Locations short", "协议储备 Held under agreement"])
@@ -123,7 +123,7 @@ def gap_xlsx(report: GapReport, title: str, *, english: bool = False) -> bytes:
                       roll.agreement if report.agreement_shown else None])
 
     if report.agreement_locations:
-        agr = wb.create_sheet("协议储备 Agreement")
+        agr = wb.sheet("协议储备 Agreement")
         agr.append(LINE_HEADERS)
         for gap in report.agreement_locations:
             for line in gap.lines:
@@ -131,9 +131,7 @@ def gap_xlsx(report: GapReport, title: str, *, english: bool = False) -> bytes:
             if not gap.lines:
                 agr.append([gap.location.code, _name(gap.location, english), KIND_CAPTIONS[gap.location.kind],
                             "", "（无协议清单）no contract list"])
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return wb.to_bytes()
 
 
 # --------------------------------------------------------------------------- PDF

@@ -1,9 +1,10 @@
 """Import of the catalogue, locations and opening stock from CSV or XLSX files.
 
 All or nothing: every row is checked first and every bad row is reported with
-its row number (as a spreadsheet shows it: the header is row 1) and the
-reason.  A file with any bad row imports nothing.  A dry run checks and
-reports without changing anything.
+its row number (as the spreadsheet shows it) and the reason.  A file with any
+bad row imports nothing.  A dry run performs the very same import inside a
+savepoint and rolls it back, so it meets every check of the real import (the
+ledger's included) and changes nothing.
 
 Opening stock uses *set* semantics, never *add*: a row states how much of a lot
 is on hand.  A lot not yet booked at that location is received; a lot already
@@ -11,21 +12,29 @@ there is adjusted up or down to the stated quantity (a movement records the
 difference) and an unchanged one is left alone.  Users of other systems
 complained that imports added to quantities when they meant to set them.
 
-Headers may be the English field names or the Chinese captions listed in the
-``*_COLUMNS`` tables below (the XLSX templates use the Chinese ones).
+Hand-kept workbooks are read as they are: title rows may stand above the header
+(the header is the first row naming every required column); headers may be the
+English field names or the Chinese captions listed in the ``*_COLUMNS`` tables
+below, compared after NFKC normalisation without spaces or byte-order marks, so
+"数量（箱）" and "数量(箱)" are the same and a bracketed note after a caption is
+allowed; blank rows are left out; total and subtotal rows (合计, 小计 …) are
+skipped and listed with the reason; dates may be date cells, Excel day serials,
+2026-03-05, 2026/3/5, 2026年3月5日 or 20260305.
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from flask_babel import lazy_gettext as _l
 
+from .. import spreadsheet
 from ..extensions import db
 from ..models import Batch, BatchSource, Item, Location, User
 from . import catalogue, clock, ledger
@@ -98,7 +107,8 @@ class RowError:
 
 @dataclass
 class RowResult:
-    """What a row did or would do: ``action`` is create, update, receive, adjust or unchanged."""
+    """What a row did or would do: ``action`` is create, update, receive, adjust, unchanged or
+    skip (``detail`` then says why the row is not data, e.g. a total row)."""
 
     row: int
     action: str
@@ -114,6 +124,8 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)
     results: list[RowResult] = field(default_factory=list)
     applied: bool = False
+    #: Row number of the header (rows above it, such as a title, are not read).
+    header_row: int = 1
 
     @property
     def ok(self) -> bool:
@@ -134,13 +146,78 @@ class ImportFileError(InvalidInput):
 
 # --------------------------------------------------------------------------- reading
 
+#: How many rows at the top may stand above the header (a title such as "陆家嘴街道应急物资台账").
+HEADER_SEARCH_ROWS = 20
+#: A cell holding only one of these words marks a total or subtotal row, which is skipped.
+_TOTAL_ROW = re.compile(r"(合计|小计|总计|共计|累计|本页合计|本页小计|总合计|grandtotal|subtotal|total)[:：]?",
+                        re.IGNORECASE)
+#: Invisible characters that editors leave in header cells (byte-order mark, zero-width spaces).
+_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060"))
+
+
+@dataclass
+class Table:
+    """A sheet read by :func:`read_table`.
+
+    ``rows`` — (row number as the spreadsheet shows it, {field: raw cell value}) for each
+    data row; ``skipped`` — a "skip" result per row that is not data (total or subtotal
+    rows, rows with nothing in the columns read); ``header_row`` — the header's row number;
+    ``notes`` — field → the bracketed note of its header, e.g. "quantity" → "箱" for
+    "数量（箱）"."""
+
+    rows: list[tuple[int, dict[str, Any]]]
+    skipped: list[RowResult]
+    header_row: int
+    notes: dict[str, str]
+
+
+def caption_key(text: Any) -> str:
+    """A header caption as compared with the ``*_COLUMNS`` aliases: Unicode NFKC (full-width
+    brackets, letters and spaces become ASCII), byte-order marks and zero-width characters
+    removed, all whitespace removed, lower case.  ``"\ufeff 数量（箱） "`` → ``"数量(箱)"``."""
+    if text is None:
+        return ""
+    plain = unicodedata.normalize("NFKC", str(text)).translate(_INVISIBLE)
+    return "".join(plain.split()).lower()
+
+
+def _match_header(cells: list, columns: dict[str, list[str]]) -> tuple[dict[str, int], dict[str, str]]:
+    """Field → column index for one candidate header row, and field → bracketed note.
+
+    A caption matches an alias exactly, or as alias + "(note)" (e.g. "数量(箱)", "生产日期(年月日)")."""
+    keys = [caption_key(c) for c in cells]
+    index: dict[str, int] = {}
+    notes: dict[str, str] = {}
+    for fname, aliases in columns.items():
+        wanted = {caption_key(a) for a in aliases}
+        for i, key in enumerate(keys):
+            note = ""
+            if key not in wanted:
+                base, bracket, rest = key.partition("(")
+                if not (bracket and rest.endswith(")") and base in wanted):
+                    continue
+                note = rest[:-1]
+            index[fname] = i
+            if note:
+                notes[fname] = note
+            break
+    return index, notes
+
+
+def _blank(value: Any) -> bool:
+    return value is None or str(value).strip() == ""
+
 
 def read_table(filename: str, data: bytes, columns: dict[str, list[str]], required: list[str],
-               sheet: str | None = None) -> list[tuple[int, dict[str, Any]]]:
-    """Parse CSV (UTF-8, UTF-8 with BOM or GB18030) or XLSX bytes into (row number, {field: value}).
+               sheet: str | None = None) -> Table:
+    """Parse CSV (UTF-8, UTF-8 with BOM or GB18030) or XLSX bytes into a :class:`Table`.
 
-    Blank rows are skipped.  Raises ImportFileError for an unknown extension,
-    an unreadable file, a missing sheet or missing required columns.
+    The header is the first of the top :data:`HEADER_SEARCH_ROWS` rows that names every
+    ``required`` field (captions compared by :func:`caption_key`); title rows above it
+    are not read.  Below it, blank rows are left out, and total/subtotal rows (a cell
+    reading 合计, 小计, 总计 …) and rows with nothing in the columns read are skipped
+    with a reason.  Raises ImportFileError for an unknown extension, an unreadable file,
+    a missing sheet, an empty file or missing required columns.
     """
     suffix = Path(filename).suffix.lower()
     if suffix == ".csv":
@@ -149,42 +226,51 @@ def read_table(filename: str, data: bytes, columns: dict[str, list[str]], requir
         rows = _xlsx_rows(data, sheet)
     else:
         raise ImportFileError(_l("Unsupported file type %(ext)s: use .csv or .xlsx.", ext=suffix or "?"))
-    try:
-        header = next(rows)
-    except StopIteration:
-        raise ImportFileError(_l("The file is empty.")) from None
-    captions = [str(h).strip() if h is not None else "" for h in header]
-    index: dict[str, int] = {}
-    for fname, aliases in columns.items():
-        for i, cap in enumerate(captions):
-            if cap in aliases or cap.lower() in aliases:
-                index[fname] = i
-                break
+    if all(_blank(v) for row in rows for v in row):
+        raise ImportFileError(_l("The file is empty."))
+    best: tuple[int, int, dict, dict] | None = None  # (found, row index, index, notes)
+    for n, cells in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        if all(_blank(v) for v in cells):
+            continue
+        index, notes = _match_header(list(cells), columns)
+        found = sum(f in index for f in required)
+        if best is None or found > best[0]:
+            best = (found, n, index, notes)
+        if found == len(required):
+            break
+    if best is None:  # the top rows are all blank
+        raise ImportFileError(_l("Missing column(s): %(cols)s.", cols=", ".join(columns[f][0] for f in required)))
+    _found, header_at, index, notes = best
     missing = [columns[f][0] for f in required if f not in index]
     if missing:
         raise ImportFileError(_l("Missing column(s): %(cols)s.", cols=", ".join(missing)))
-    out = []
-    for number, raw in enumerate(rows, start=2):
+    table = Table(rows=[], skipped=[], header_row=header_at + 1, notes=notes)
+    for number, raw in enumerate(rows[header_at + 1:], start=header_at + 2):
+        if all(_blank(v) for v in raw):
+            continue
+        if any(isinstance(v, str) and _TOTAL_ROW.fullmatch(caption_key(v)) for v in raw):
+            table.skipped.append(RowResult(number, "skip", str(_l("Total or subtotal row: not imported."))))
+            continue
         values = {f: (raw[i] if i < len(raw) else None) for f, i in index.items()}
-        if all(v is None or str(v).strip() == "" for v in values.values()):
+        if all(_blank(v) for v in values.values()):
+            table.skipped.append(RowResult(number, "skip", str(_l("Nothing in the imported columns."))))
             continue
-        out.append((number, values))
-    return out
+        table.rows.append((number, values))
+    return table
 
 
-def _csv_rows(data: bytes) -> Iterable[list]:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ImportFileError(_l("The CSV file is neither UTF-8 nor GB18030 text."))
-    return iter(list(csv.reader(io.StringIO(text))))
+def _csv_rows(data: bytes) -> list[list]:
+    try:
+        return spreadsheet.read_csv(data)  # undoes the exports' formula neutralisation
+    except UnicodeDecodeError:
+        raise ImportFileError(_l("The CSV file is neither UTF-8 nor GB18030 text.")) from None
+    except ValueError:  # csv.Error: a NUL byte, a field longer than the csv module allows
+        raise ImportFileError(_l("The file is not a readable CSV file.")) from None
 
 
-def _xlsx_rows(data: bytes, sheet: str | None) -> Iterable[list]:
+def _xlsx_rows(data: bytes, sheet: str | None) -> list[list]:
+    """Every row of the sheet from row 1 (so list index + 1 is the row number Excel shows),
+    whatever the dimension the writing program recorded."""
     from openpyxl import load_workbook
 
     try:
@@ -194,7 +280,13 @@ def _xlsx_rows(data: bytes, sheet: str | None) -> Iterable[list]:
     if sheet is not None and sheet not in wb.sheetnames:
         raise ImportFileError(_l("The workbook has no sheet named %(name)s.", name=sheet))
     ws = wb[sheet] if sheet else wb.worksheets[0]
-    return iter([list(r) for r in ws.iter_rows(values_only=True)])
+    try:
+        ws.reset_dimensions()
+        return [list(r) for r in ws.iter_rows(min_row=1, values_only=True)]
+    except Exception:  # a damaged sheet part is only read here, lazily
+        raise ImportFileError(_l("The file is not a readable XLSX workbook.")) from None
+    finally:
+        wb.close()
 
 
 # --------------------------------------------------------------------------- cell parsing
@@ -208,34 +300,65 @@ def _text(value) -> str:
     return str(value).strip()
 
 
+#: Whole-number cells beyond this are refused (the database stores 32-bit integers).
+MAX_INT = 2_147_483_647
+#: 2026-03-05, 2026/3/5, 2026.3.5, 2026年3月5日, each optionally followed by a time of day.
+_DATE_TEXT = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?")
+#: Excel day serials accepted as dates: 1970-01-01 … 2099-12-31 (a bare 2026 is not a date).
+_SERIALS = (25569, 73050)
+
+
 def _int(value, column: str, *, optional: bool = True) -> int | None:
+    """A whole number from a cell, read by the one quantity parser
+    (:func:`~inventory.services.quantity.parse_quantity_text`: 12, "12.0", full-width "１２",
+    "1,000"); None for an empty cell when ``optional``.  Raises InvalidInput for anything
+    else (letters, fractions, "1e3", "inf") and for numbers beyond :data:`MAX_INT`."""
     text = _quantity_text(value)
     if text == "":
         if optional:
             return None
         raise InvalidInput(_l("A whole number is required."), field=column)
     try:
-        number = parse_quantity_text(text, field=column, allow_zero=True, allow_negative=True)
+        number = parse_quantity_text(text, field=column, allow_zero=True, allow_negative=True,
+                                     maximum=Decimal("Infinity"))
     except InvalidInput:
         raise InvalidInput(_l("%(value)s is not a whole number.", value=text), field=column) from None
     if number != number.to_integral_value():
         raise InvalidInput(_l("%(value)s is not a whole number.", value=text), field=column)
+    if abs(number) > MAX_INT:
+        raise InvalidInput(_l("%(value)s is too large.", value=text), field=column)
     return int(number)
 
 
 def _date(value, column: str) -> dt.date | None:
+    """A calendar date from a cell, as hand-kept workbooks write them: a date cell, an Excel
+    day serial (46086 → 2026-03-05, also as text), 2026-03-05, 2026/3/5, 2026.3.5,
+    2026年3月5日 or 20260305.  None for an empty cell; InvalidInput for anything else,
+    including impossible dates (2026-02-30)."""
     if value is None or _text(value) == "":
         return None
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
-    text = _text(value).replace("/", "-").replace(".", "-")
+    text = unicodedata.normalize("NFKC", _text(value)).strip()
+    bad = InvalidInput(_l("%(value)s is not a date (use YYYY-MM-DD).", value=_text(value)), field=column)
     try:
-        return dt.date.fromisoformat("-".join(p.zfill(2) for p in text.split("-")))
+        if re.fullmatch(r"\d{8}", text):
+            return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
+        if re.fullmatch(r"\d{1,6}(?:\.\d+)?", text):
+            serial = Decimal(text)
+            if not _SERIALS[0] <= serial <= _SERIALS[1]:
+                raise bad
+            from openpyxl.utils.datetime import from_excel
+
+            return from_excel(int(serial)).date()
+        match = _DATE_TEXT.fullmatch(text)
+        if match is None:
+            raise bad
+        return dt.date(*(int(g) for g in match.groups()))
     except ValueError:
-        raise InvalidInput(_l("%(value)s is not a date (use YYYY-MM-DD).", value=_text(value)),
-                           field=column) from None
+        raise bad from None
 
 
 def _bool(value) -> bool:
@@ -251,22 +374,55 @@ def _quantity_text(value) -> str:
 # --------------------------------------------------------------------------- importers
 
 
-def _run(kind: str, rows, check: Callable, apply: Callable, dry_run: bool) -> ImportReport:
-    """Check every row, then apply all of them unless a row failed or this is a dry run."""
-    report = ImportReport(kind=kind, dry_run=dry_run)
+def _run(kind: str, table: Table, check: Callable, apply: Callable, dry_run: bool) -> ImportReport:
+    """Check every row, then apply them all; a dry run applies them too, inside a savepoint
+    that is rolled back, so it meets exactly the checks of the real import.
+
+    ``check(number, values)`` returns prepared data or raises DomainError; ``apply(data)``
+    books it and returns (action, detail) or raises DomainError.  Errors of either kind are
+    reported by row and nothing is kept: a dry run's savepoint is rolled back, and a real
+    run returns ``applied=False`` for the caller to roll back (the caller owns the
+    transaction; no savepoint there, since pysqlite would commit one on release).  The
+    results list the table's skipped rows too, in row order.
+    """
+    report = ImportReport(kind=kind, dry_run=dry_run, header_row=table.header_row)
     prepared = []
-    for number, values in rows:
+    for number, values in table.rows:
         try:
             prepared.append((number, check(number, values)))
         except DomainError as err:
             report.errors.append(RowError(number, err.field or "", str(err.message)))
     if report.errors:
         return report
-    for number, data in prepared:
-        action, detail = apply(data, dry_run)
-        report.results.append(RowResult(number, action, detail))
+    results = list(table.skipped)
+    savepoint = db.session.begin_nested() if dry_run else None
+    try:
+        for number, data in prepared:
+            try:
+                action, detail = apply(data)
+            except DomainError as err:
+                report.errors.append(RowError(number, err.field or "", str(err.message)))
+            else:
+                results.append(RowResult(number, action, detail))
+    finally:
+        if savepoint is not None:
+            savepoint.rollback()
+    if report.errors:
+        return report
+    report.results = sorted(results, key=lambda r: r.row)
     report.applied = not dry_run
     return report
+
+
+def _check_lengths(data, model) -> None:
+    """Raise InvalidInput when a text field of ``data`` (a dataclass) is longer than the
+    column of the same name on ``model`` allows (PostgreSQL would refuse the row)."""
+    for fname in data.__dataclass_fields__:
+        value = getattr(data, fname)
+        column = model.__table__.columns.get(fname)
+        length = getattr(getattr(column, "type", None), "length", None)
+        if isinstance(value, str) and length and len(value) > length:
+            raise InvalidInput(_l("Too long: at most %(n)s characters.", n=length), field=fname)
 
 
 def _duplicate_guard(seen: dict, key, number: int, column: str) -> None:
@@ -281,7 +437,7 @@ def import_items(filename: str, data: bytes, *, dry_run: bool, sheet: str | None
     Checks per row: the rules of :class:`~inventory.services.catalogue.ItemData`,
     a known category code, no duplicate code in the file.
     """
-    rows = read_table(filename, data, ITEM_COLUMNS, REQUIRED["items"], sheet)
+    table = read_table(filename, data, ITEM_COLUMNS, REQUIRED["items"], sheet)
     seen: dict = {}
     known = set(db.session.scalars(db.select(catalogue.Category.code)))
 
@@ -296,24 +452,24 @@ def import_items(filename: str, data: bytes, *, dry_run: bool, sheet: str | None
             inspection_interval_days=_int(v.get("inspection_interval_days"), "inspection_interval_days"),
             note=_text(v.get("note")),
         ).validate()
+        _check_lengths(item, Item)
         if item.category_code not in known:
             raise InvalidInput(_l("Unknown category code %(code)s.", code=item.category_code),
                                field="category_code")
         _duplicate_guard(seen, item.code, number, "code")
         return item
 
-    def apply(item, dry):
+    def apply(item):
         exists = db.session.scalar(db.select(Item.id).where(Item.code == item.code)) is not None
-        if not dry:
-            catalogue.upsert_item(item)
+        catalogue.upsert_item(item)
         return ("update" if exists else "create"), item.code
 
-    return _run("items", rows, check, apply, dry_run)
+    return _run("items", table, check, apply, dry_run)
 
 
 def import_locations(filename: str, data: bytes, *, dry_run: bool, sheet: str | None = None) -> ImportReport:
     """Import or update locations (matched by location code).  Flushes; caller commits."""
-    rows = read_table(filename, data, LOCATION_COLUMNS, REQUIRED["locations"], sheet)
+    table = read_table(filename, data, LOCATION_COLUMNS, REQUIRED["locations"], sheet)
     seen: dict = {}
 
     def check(number, v):
@@ -328,16 +484,16 @@ def import_locations(filename: str, data: bytes, *, dry_run: bool, sheet: str | 
             contract_ends_on=_date(v.get("contract_ends_on"), "contract_ends_on"),
             is_example=_bool(v.get("is_example")), note=_text(v.get("note")),
         ).validate()
+        _check_lengths(loc, Location)
         _duplicate_guard(seen, loc.code, number, "code")
         return loc
 
-    def apply(loc, dry):
+    def apply(loc):
         exists = db.session.scalar(db.select(Location.id).where(Location.code == loc.code)) is not None
-        if not dry:
-            catalogue.upsert_location(loc)
+        catalogue.upsert_location(loc)
         return ("update" if exists else "create"), loc.code
 
-    return _run("locations", rows, check, apply, dry_run)
+    return _run("locations", table, check, apply, dry_run)
 
 
 @dataclass
@@ -364,12 +520,18 @@ def import_stock(filename: str, data: bytes, *, user: User, today: dt.date, dry_
     ledger); existing lots are adjusted to the stated quantity.  Checks: known
     active location and item, quantity ≥ 0 in the unit's precision, dates
     valid and consistent, receipt date not in the future, a lot stated only
-    once, a lot not ambiguous (several batches of the same lot at one place).
+    once, a lot not ambiguous (several batches of the same lot at one place),
+    texts within their column lengths and, when the quantity header names a
+    unit ("数量（箱）"), that unit being the item's.  A received lot is booked at
+    :func:`received_at` of its date of receipt (default ``today``).
     """
-    rows = read_table(filename, data, STOCK_COLUMNS, REQUIRED["stock"], sheet)
+    table = read_table(filename, data, STOCK_COLUMNS, REQUIRED["stock"], sheet)
     locations = {l.code: l for l in db.session.scalars(db.select(Location))}
     items = {i.code: i for i in db.session.scalars(db.select(Item))}
     seen: dict = {}
+    # "数量（箱）": a header naming a unit of the catalogue must agree with each row's item.
+    header_unit = table.notes.get("quantity", "")
+    units = {caption_key(i.unit) for i in items.values()}
 
     def check(number, v):
         loc = locations.get(_text(v.get("location_code")))
@@ -408,31 +570,42 @@ def import_stock(filename: str, data: bytes, *, user: User, today: dt.date, dry_
             raise InvalidInput(_l("Quantity must be greater than zero for a new lot."), field="quantity")
         if not matches:
             expires = ledger.expiry_for(item, produced, expires)  # a new lot needs its dates
-        return _StockRow(loc, item, lot, qty, produced, expires, received, source,
-                         _text(v.get("supplier")), matches[0] if matches else None)
+        if header_unit in units and header_unit != caption_key(item.unit):
+            raise InvalidInput(_l("The quantity column is in %(column)s, but %(item)s is counted in %(unit)s.",
+                                  column=table.notes["quantity"], item=item.code, unit=item.unit),
+                               field="quantity")
+        row = _StockRow(loc, item, lot, qty, produced, expires, received, source,
+                        _text(v.get("supplier")), matches[0] if matches else None)
+        _check_lengths(row, Batch)
+        return row
 
-    def apply(row: _StockRow, dry):
+    def apply(row: _StockRow):
         reason = "期初库存导入 opening stock import"
         if row.existing is None:
-            if not dry:
-                when = dt.datetime.combine(row.received_on, dt.time(12, 0), tzinfo=clock.business_tz())
-                ledger.receive(
-                    location_id=row.location.id, user=user, source=row.source, supplier=row.supplier,
-                    reason=reason, occurred_at=when,
-                    lines=[ledger.ReceiptLine(item_id=row.item.id, quantity=row.quantity,
-                                              lot_number=row.lot_number, produced_on=row.produced_on,
-                                              expires_on=row.expires_on, allow_expired=True)],
-                )
+            ledger.receive(
+                location_id=row.location.id, user=user, source=row.source, supplier=row.supplier,
+                reason=reason, occurred_at=received_at(row.received_on),
+                lines=[ledger.ReceiptLine(item_id=row.item.id, quantity=row.quantity,
+                                          lot_number=row.lot_number, produced_on=row.produced_on,
+                                          expires_on=row.expires_on, allow_expired=True)],
+            )
             return "receive", f"{row.location.code} {row.item.code} +{ledger.format_quantity(row.quantity)}"
         delta = row.quantity - row.existing.quantity
         if delta == 0:
             return "unchanged", f"{row.location.code} {row.item.code}"
-        if not dry:
-            ledger.adjust(batch_id=row.existing.id, delta=delta, user=user, reason=reason)
+        ledger.adjust(batch_id=row.existing.id, delta=delta, user=user, reason=reason)
         sign = "+" if delta > 0 else ""
         return "adjust", f"{row.location.code} {row.item.code} {sign}{ledger.format_quantity(delta)}"
 
-    return _run("stock", rows, check, apply, dry_run)
+    return _run("stock", table, check, apply, dry_run)
+
+
+def received_at(day: dt.date) -> dt.datetime:
+    """When an imported lot received on ``day`` is booked: 12:00 business time that day, or
+    now when that is earlier (a lot received today, imported in the morning) — the ledger
+    refuses movements in the future.  Returns naive UTC."""
+    noon = dt.datetime.combine(day, dt.time(12, 0), tzinfo=clock.business_tz())
+    return min(clock.to_utc_naive(noon), clock.now_utc())
 
 
 IMPORTERS = {"items": import_items, "locations": import_locations, "stock": import_stock}

@@ -21,7 +21,6 @@ list.  A dry run checks and reports without changing anything.
 """
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import re
@@ -32,6 +31,7 @@ import yaml
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from .. import spreadsheet
 from ..extensions import db
 from ..models import StandardList, StandardListVersion, User
 from .errors import DomainError, InvalidInput
@@ -57,8 +57,8 @@ LINE_FIELDS = {
 LIST_SHEET, LINES_SHEET = "清单 list", "明细 lines"
 MIMETYPES = {
     "yaml": "application/yaml; charset=utf-8",
-    "csv": "text/csv",  # Flask adds "; charset=utf-8" to text types
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": spreadsheet.CSV_MIMETYPE,  # Flask adds "; charset=utf-8" to text types
+    "xlsx": spreadsheet.XLSX_MIMETYPE,
 }
 
 
@@ -102,36 +102,23 @@ def export_list(version: StandardListVersion, fmt: str) -> tuple[bytes, str, str
         text = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=100)
         return text.encode("utf-8"), MIMETYPES[fmt], name
     if fmt == "csv":
-        buf = io.StringIO()
-        buf.write("\ufeff")
-        writer = csv.writer(buf)
-        writer.writerow(["字段 field", "值 value"])
-        for key in LIST_FIELDS:
-            value = head[key]
-            writer.writerow([_caption(LIST_FIELDS, key), value.isoformat() if isinstance(value, dt.date) else value])
-        writer.writerow([])
-        writer.writerow([_caption(LINE_FIELDS, k) for k in LINE_FIELDS])
-        for line in lines:
-            writer.writerow([line[k] for k in LINE_FIELDS])
-        return buf.getvalue().encode("utf-8"), MIMETYPES[fmt], name
+        rows: list[list] = [["字段 field", "值 value"]]
+        rows += [[_caption(LIST_FIELDS, key), head[key]] for key in LIST_FIELDS]
+        rows.append([])
+        rows.append([_caption(LINE_FIELDS, k) for k in LINE_FIELDS])
+        rows += [[line[k] for k in LINE_FIELDS] for line in lines]
+        return spreadsheet.csv_bytes(rows), MIMETYPES[fmt], name
     if fmt == "xlsx":
-        from openpyxl import Workbook
-
-        wb = Workbook()
-        ws = wb.active
-        ws.title = LIST_SHEET
+        book = spreadsheet.XlsxBook()
+        ws = book.sheet(LIST_SHEET, widths=(24, 80))
         ws.append(["字段 field", "值 value"])
         for key in LIST_FIELDS:
             ws.append([_caption(LIST_FIELDS, key), head[key]])
-        ws.column_dimensions["A"].width = 24
-        ws.column_dimensions["B"].width = 80
-        lw = wb.create_sheet(LINES_SHEET)
+        lw = book.sheet(LINES_SHEET)
         lw.append([_caption(LINE_FIELDS, k) for k in LINE_FIELDS])
         for line in lines:
             lw.append([line[k] if k != "quantity" else _yaml_number(line[k]) for k in LINE_FIELDS])
-        out = io.BytesIO()
-        wb.save(out)
-        return out.getvalue(), MIMETYPES[fmt], name
+        return book.to_bytes(), MIMETYPES[fmt], name
     raise ValueError(f"unknown format {fmt!r}")
 
 
@@ -313,15 +300,12 @@ def read_file(filename: str, data: bytes) -> ParsedFile:
         where, line_rows = _yaml_rows(node)
         return ParsedFile(_list_data(values, lines), where, line_rows, ("", "lines"))
     if suffix == ".csv":
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise ImportFileError(_l("The CSV file is neither UTF-8 nor GB18030 text."))
-        rows = list(csv.reader(io.StringIO(text)))
+        try:
+            rows = spreadsheet.read_csv(data)  # undoes the export's formula neutralisation
+        except UnicodeDecodeError:
+            raise ImportFileError(_l("The CSV file is neither UTF-8 nor GB18030 text.")) from None
+        except ValueError:  # a NUL byte, a field longer than the csv module allows
+            raise ImportFileError(_l("The file is not a readable CSV file.")) from None
         if all(_cell(c) == "" for row in rows for c in row):
             raise ImportFileError(_l("The file is empty."))
         if rows and _match(rows[0][0] if rows[0] else "", LIST_FIELDS) is None:

@@ -38,7 +38,7 @@ STATUS_LABELS = {"expired": _l("Expired"), "expiring": _l("Near expiry"), "ok": 
 #: What an import row did or would do (RowResult.action of the importers).
 IMPORT_ACTIONS = {"create": _l("Create"), "update": _l("Update"), "receive": _l("Receive"),
                   "adjust": _l("Adjust"), "unchanged": _l("Unchanged"), "line": _l("Line"),
-                  "new version": _l("New version"), "create list": _l("New list")}
+                  "new version": _l("New version"), "create list": _l("New list"), "skip": _l("Skipped")}
 KIND_OF_LOCATION = {"depot": _l("Depot"), "civil_defence": _l("Civil-defence warehouse"),
                     "residential": _l("Residential storage point"), "agreement": _l("Agreement reserve")}
 SECURITY_HEADERS = {

@@ -14,7 +14,7 @@ from ..models import Role, User
 from ..services import clock, importer, queries
 from ..services.errors import DomainError
 from ..services.users import create_user, set_password, update_user
-from . import ROLE_LABELS, NavEntry
+from . import IMPORT_ACTIONS, ROLE_LABELS, NavEntry
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 NAV = [
@@ -116,7 +116,7 @@ def import_data():
             if report.ok and not dry:
                 db.session.commit()
                 flash(_("Imported: %(counts)s.", counts=", ".join(
-                    f"{k} {v}" for k, v in sorted(report.counts().items()))), "success")
+                    f"{IMPORT_ACTIONS.get(k, k)} {v}" for k, v in sorted(report.counts().items()))), "success")
             else:
                 db.session.rollback()
     status = 422 if request.method == "POST" and (report is None or not report.ok) else 200

@@ -1,9 +1,7 @@
 """Read pages: locations, items, batches, documents and the movement journal (with export)."""
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 
 from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import gettext as _
@@ -11,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
+from .. import spreadsheet
 from ..auth import (
     REVERSE, STAFF, VIEW, access, allowed_actions, can_view_document, overview_location_ids, require,
     visible_location_ids,
@@ -20,8 +19,6 @@ from ..forms import JournalFilterForm, choices
 from ..i18n import is_english
 from ..models import Batch, Item, Location, LocationKind, MovementKind, User
 from ..services import clock, queries
-from ..services.ledger import format_quantity
-from ..spreadsheet import neutralise
 from . import KIND_LABELS, NavEntry
 
 bp = Blueprint("stock", __name__)
@@ -176,14 +173,15 @@ EXPORT_COLUMNS = ["时间 Time", "单据号 Document", "类型 Kind", "库点 Lo
                   "对方 Counterparty", "事由 Reason", "经办人 User", "冲销单据 Reverses document"]
 
 
-def _export_rows(movements, numeric: bool):
+def _export_rows(movements):
+    """One row per movement in :data:`EXPORT_COLUMNS` order; the quantity is a Decimal (a
+    number in both formats), every other cell text that the spreadsheet writer neutralises."""
     for m in movements:
         yield [
             clock.to_local(m.occurred_at).strftime("%Y-%m-%d %H:%M"), m.document.number or "",
             str(KIND_LABELS[m.kind]), f"{m.location.code} {m.location.name_zh}", m.item.code,
-            neutralise(m.item.name_zh), neutralise(m.item.spec), neutralise(m.batch.lot_number), m.batch.label_code,
-            m.quantity if numeric else format_quantity(m.quantity), m.item.unit,
-            neutralise(m.document.counterparty), neutralise(m.reason), m.user.name,
+            m.item.name_zh, m.item.spec, m.batch.lot_number, m.batch.label_code,
+            m.quantity, m.item.unit, m.document.counterparty, m.reason, m.user.name,
             m.reverses.document.number if m.reverses else "",
         ]
 
@@ -201,23 +199,13 @@ def journal_export(fmt: str):
     movements = db.session.scalars(stmt).unique()
     stamp = clock.local_today().isoformat()
     if fmt == "csv":
-        buf = io.StringIO()
-        buf.write("\ufeff")
-        writer = csv.writer(buf)
-        writer.writerow(EXPORT_COLUMNS)
-        writer.writerows(_export_rows(movements, numeric=False))
-        return Response(buf.getvalue(), mimetype="text/csv",
+        body = spreadsheet.csv_text([EXPORT_COLUMNS, *_export_rows(movements)])
+        return Response(body, mimetype=spreadsheet.CSV_MIMETYPE,
                         headers={"Content-Disposition": f"attachment; filename=journal-{stamp}.csv"})
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("台账 journal")
+    book = spreadsheet.XlsxBook()
+    ws = book.sheet("台账 journal")
     ws.append(EXPORT_COLUMNS)
-    for row in _export_rows(movements, numeric=True):
-        ws.append(row)  # text cells are neutralised: openpyxl would store "=…" as a formula
-    out = io.BytesIO()
-    wb.save(out)
-    return Response(out.getvalue(),
-                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    for row in _export_rows(movements):
+        ws.append(row)
+    return Response(book.to_bytes(), mimetype=spreadsheet.XLSX_MIMETYPE,
                     headers={"Content-Disposition": f"attachment; filename=journal-{stamp}.xlsx"})
-

@@ -23,6 +23,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from .. import spreadsheet
 from ..auth import (
     ADJUST, COUNT, STAFF, TRANSFER, VIEW, access, allowed_actions, bookable_locations, require,
     visible_location_ids,
@@ -362,6 +363,5 @@ def sheet(stocktake_id: int, sheet_format: str):
     if fmt == "pdf":
         return Response(count_sheet.pdf(view, visible), mimetype="application/pdf",
                         headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'})
-    return Response(count_sheet.xlsx(view, visible),
-                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return Response(count_sheet.xlsx(view, visible), mimetype=spreadsheet.XLSX_MIMETYPE,
                     headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
