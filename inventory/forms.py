@@ -89,7 +89,44 @@ def new_token() -> str:
     return uuid.uuid4().hex
 
 
-class BookingForm(FlaskForm):
+def quantity_fields(form):
+    """The fields of ``form`` (and of its line sub-forms) a quantity is typed into.
+
+    Those are the fields shown with ``inputmode="decimal"`` (every
+    :class:`DecimalText` and the counted-quantity fields).
+    """
+    for field in form:
+        if field.type == "FieldList":
+            for entry in field.entries:
+                if hasattr(entry, "form"):
+                    yield from quantity_fields(entry.form)
+        elif (getattr(field, "render_kw", None) or {}).get("inputmode") == "decimal":
+            yield field
+
+
+class LabelNotQuantity:
+    """Form mixin: a label scanned into a quantity field is named as a label, not as a bad number.
+
+    The keeper's cursor was in the quantity box when the scanner fired; instead
+    of "enter a number" the field says "this is a label (CODE), not a quantity"
+    (:func:`inventory.services.scan.label_in_quantity`).  The number itself is
+    parsed by the field as before.
+    """
+
+    def validate(self, extra_validators=None) -> bool:
+        """Validate as usual, then replace the errors of every quantity field holding a label."""
+        from .services.scan import label_in_quantity
+
+        valid = super().validate(extra_validators)
+        for field in quantity_fields(self):
+            code = label_in_quantity(field.raw_data[0] if field.raw_data else "")
+            if code is not None:
+                field.errors = [_l("This is a label (%(code)s), not a quantity: type the quantity.", code=code)]
+                valid = False
+        return valid
+
+
+class BookingForm(LabelNotQuantity, FlaskForm):
     """Base of every form that books a movement: a one-time token and the time it happened."""
 
     request_token = HiddenField(default=new_token)

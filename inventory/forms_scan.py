@@ -27,6 +27,7 @@ import labels
 from .forms import BookingForm, SubForm
 from .i18n import is_english
 from .services.labelling import MAX_COPIES
+from .services.scan import MAX_SCAN_TEXT
 
 
 def layout_choices() -> list[tuple[str, str]]:
@@ -119,7 +120,8 @@ class CountLineForm(FlaskForm):
 
     code = HiddenField(validators=[InputRequired(), Length(max=200)])
     shelf = HiddenField()
-    counted = StringField(_l("Quantity counted"), validators=[InputRequired(), Length(max=20)],
+    # No short maxlength: a label scanned into this box must arrive whole to be recognised.
+    counted = StringField(_l("Quantity counted"), validators=[InputRequired(), Length(max=MAX_SCAN_TEXT)],
                           render_kw={"inputmode": "decimal", "autocomplete": "off"})
     add = BooleanField(_l("Add to the quantity already counted"))
     submit = SubmitField(_l("Save count"))
@@ -138,6 +140,7 @@ class CountActionForm(FlaskForm):
 class SpotCountForm(BookingForm):
     """Count one batch outside a stocktake (抽盘): the difference is booked as an adjustment."""
 
-    counted = StringField(_l("Quantity counted"), validators=[InputRequired(), Length(max=20)],
+    # No short maxlength: a label scanned into this box must arrive whole to be recognised.
+    counted = StringField(_l("Quantity counted"), validators=[InputRequired(), Length(max=MAX_SCAN_TEXT)],
                           render_kw={"inputmode": "decimal", "autocomplete": "off"})
     submit = SubmitField(_l("Save count"))

@@ -34,7 +34,7 @@ from ..services import clock, count_sheet, queries
 from ..services import stocktake as service
 from ..services.errors import AlreadyDone, DomainError
 from ..services.ledger import format_quantity
-from ..services.scan import code_from_text
+from ..services.scan import code_from_text, label_in_quantity
 from . import NavEntry
 from .movements import COUNTERS
 
@@ -236,6 +236,9 @@ def record(stocktake_id: int):
     if batch is None:
         flash(_("Scan the batch label again."), "danger")
         return _back(st, shelf_id)
+    scanned = label_in_quantity(request.form.get("counted"))
+    if scanned is not None:
+        return _scanned_into_quantity(st, shelf_id, batch, scanned)
     if form.validate_on_submit():
         try:
             try:
@@ -255,6 +258,23 @@ def record(stocktake_id: int):
                     qty=format_quantity(line.counted), unit=batch.item.unit), "success")
             return _back(st, shelf_id)
     return _render_count(st.id, line_form=form, status=422)
+
+
+def _scanned_into_quantity(st: Stocktake, shelf_id: int | None, batch: Batch, code: str):
+    """The quantity box of ``batch`` received a label: nothing is saved; the label is taken as the next scan
+    (a shelf selects the shelf, a batch opens its entry), or the entry stays open with the reason."""
+    try:
+        found = service.classify_scan(st, code)
+    except DomainError as err:
+        flash(_("This is a label, not a quantity: nothing was counted. %(reason)s", reason=str(err)), "danger")
+        return _back(st, shelf_id, batch.label_code)
+    if found.kind == "shelf":
+        flash(_("This is a label, not a quantity: nothing was counted. Shelf %(code)s: now scan each batch on it.",
+                code=found.shelf.code), "warning")
+        return _back(st, found.shelf.id)
+    flash(_("This is a label, not a quantity: nothing was counted for lot %(lot)s. Now count the scanned "
+            "batch.", lot=batch.lot_number or batch.label_code), "warning")
+    return _back(st, shelf_id, found.batch.label_code)
 
 
 @bp.post("/stocktakes/<int:stocktake_id>/remove")
