@@ -84,9 +84,27 @@ class DecimalText(StringField):
         return "" if self.data is None else str(self.data)
 
 
+#: Name of the hidden field holding a form's one-time token.
+TOKEN_FIELD = "request_token"
+
+
 def new_token() -> str:
-    """A fresh one-time token for a booking form."""
+    """A fresh one-time token for a form: 32 hex digits (a random UUID)."""
     return uuid.uuid4().hex
+
+
+class OneTimeForm(FlaskForm):
+    """Base of every form that changes stock or state: a hidden one-time ``request_token``.
+
+    The token is rendered with the form (``hidden_tag()``) and consumed when the
+    post commits, so a repeated post (double tap, back and resubmit, retry
+    after a timeout) changes nothing: movements check it in the ledger
+    (``Document.request_token``), everything else in
+    :func:`inventory.views.once.one_time`.
+    """
+
+    request_token = HiddenField(_l("Form token"), default=new_token, validators=[Optional(), Length(
+        max=64, message=_l("This form is damaged; reload the page and submit it again."))])
 
 
 def quantity_fields(form):
@@ -126,10 +144,9 @@ class LabelNotQuantity:
         return valid
 
 
-class BookingForm(LabelNotQuantity, FlaskForm):
+class BookingForm(LabelNotQuantity, OneTimeForm):
     """Base of every form that books a movement: a one-time token and the time it happened."""
 
-    request_token = HiddenField(default=new_token)
     occurred_at = DateTimeLocalField(_l("Time"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
 
 
@@ -257,7 +274,7 @@ class JournalFilterForm(SubForm):
             raise ValidationError(_l("The end date is before the start date."))
 
 
-class UserForm(FlaskForm):
+class UserForm(OneTimeForm):
     """Create or edit a user (admin)."""
 
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
@@ -270,7 +287,7 @@ class UserForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class ImportForm(FlaskForm):
+class ImportForm(OneTimeForm):
     """Upload of a CSV or XLSX file for import (admin)."""
 
     kind = SelectField(_l("What"), choices=lambda: choices([

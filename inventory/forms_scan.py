@@ -24,7 +24,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 import labels
 
-from .forms import BookingForm, SubForm
+from .forms import BookingForm, OneTimeForm, SubForm
 from .i18n import is_english
 from .services.labelling import MAX_COPIES
 from .services.scan import MAX_SCAN_TEXT
@@ -94,7 +94,7 @@ class ScanForm(SubForm):
                                   "enterkeyhint": "go"})
 
 
-class StartCountForm(FlaskForm):
+class StartCountForm(OneTimeForm):
     """Start a stocktake of a location."""
 
     blind = BooleanField(_l("Blind count: hide book quantities while counting"))
@@ -112,7 +112,7 @@ class CountScanForm(FlaskForm):
     submit = SubmitField(_l("Go"))
 
 
-class CountLineForm(FlaskForm):
+class CountLineForm(OneTimeForm):
     """The quantity found of one batch (0 if none); ``add`` adds it to what was counted before.
 
     The batch is named by its label ``code`` (proof of having the label in hand), never by id.
@@ -127,7 +127,7 @@ class CountLineForm(FlaskForm):
     submit = SubmitField(_l("Save count"))
 
 
-class CountActionForm(FlaskForm):
+class CountActionForm(OneTimeForm):
     """A button on the count page: mark not found, take out of the count, confirm or cancel.
 
     ``batch_id`` names the batch for per-batch actions (empty: all remaining).

@@ -37,6 +37,7 @@ from ..services.ledger import format_quantity
 from ..services.scan import code_from_text, label_in_quantity
 from . import NavEntry
 from .movements import COUNTERS
+from .once import one_time
 
 #: Rows of the counted and the missing list shown on the count page unless ``?all=1``: keeps the
 #: page small on a phone in a warehouse with hundreds of lots (the sheets always list everything).
@@ -90,6 +91,7 @@ def index():
 
 @bp.route("/locations/<loc_code>/stocktake", methods=["GET", "POST"])
 @access(*COUNTERS)
+@one_time()
 def start(loc_code: str):
     """Start a count of a location, or continue the one already open there."""
     location = require(COUNT, db.session.scalar(select(Location).where(Location.code == loc_code)))
@@ -225,6 +227,7 @@ def scan(stocktake_id: int):
 
 @bp.post("/stocktakes/<int:stocktake_id>/lines")
 @access(*COUNTERS)
+@one_time()
 def record(stocktake_id: int):
     """Save the quantity counted of one batch (named by its label code); one line per batch."""
     st = _count_or_404(stocktake_id, COUNT)
@@ -279,6 +282,7 @@ def _scanned_into_quantity(st: Stocktake, shelf_id: int | None, batch: Batch, co
 
 @bp.post("/stocktakes/<int:stocktake_id>/remove")
 @access(*COUNTERS)
+@one_time("batch_id")
 def remove(stocktake_id: int):
     """Take a batch out of the count again (scanned by mistake); ``batch_id`` in the form."""
     st = _count_or_404(stocktake_id, COUNT)
@@ -302,6 +306,7 @@ def _int(raw) -> int | None:
 
 @bp.post("/stocktakes/<int:stocktake_id>/not-found")
 @access(*COUNTERS)
+@one_time("batch_id")
 def not_found(stocktake_id: int):
     """Record "not found" (counted 0) for one missing batch (``batch_id``) or, without it, all of them."""
     st = _count_or_404(stocktake_id, COUNT)
@@ -320,6 +325,7 @@ def not_found(stocktake_id: int):
 
 @bp.route("/stocktakes/<int:stocktake_id>/confirm", methods=["GET", "POST"])
 @access(*COUNTERS)
+@one_time()
 def confirm(stocktake_id: int):
     """Review the count (GET) and confirm it (POST): every difference becomes an adjustment.
 
@@ -355,6 +361,7 @@ def confirm(stocktake_id: int):
 
 @bp.post("/stocktakes/<int:stocktake_id>/cancel")
 @access(*COUNTERS)
+@one_time()
 def cancel(stocktake_id: int):
     """Abandon an open count; nothing is booked."""
     st = _count_or_404(stocktake_id, COUNT)
