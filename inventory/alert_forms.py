@@ -2,16 +2,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from .forms import choices
+from .forms import OneTimeForm, choices
 from .models import InspectionResult
 from .services import clock
 
 
-class AlertSettingsForm(FlaskForm):
+class AlertSettingsForm(OneTimeForm):
     """A user's digest preferences: the daily e-mail digest on or off, and its language."""
 
     email_digest = BooleanField(_l("Send me the daily e-mail digest"))
@@ -20,7 +19,7 @@ class AlertSettingsForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class InspectionForm(FlaskForm):
+class InspectionForm(OneTimeForm):
     """An inspection of a batch of equipment: date (default today), result and a note."""
 
     inspected_on = DateField(_l("Date of the inspection"), default=clock.local_today,

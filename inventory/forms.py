@@ -84,15 +84,69 @@ class DecimalText(StringField):
         return "" if self.data is None else str(self.data)
 
 
+#: Name of the hidden field holding a form's one-time token.
+TOKEN_FIELD = "request_token"
+
+
 def new_token() -> str:
-    """A fresh one-time token for a booking form."""
+    """A fresh one-time token for a form: 32 hex digits (a random UUID)."""
     return uuid.uuid4().hex
 
 
-class BookingForm(FlaskForm):
+class OneTimeForm(FlaskForm):
+    """Base of every form that changes stock or state: a hidden one-time ``request_token``.
+
+    The token is rendered with the form (``hidden_tag()``) and consumed when the
+    post commits, so a repeated post (double tap, back and resubmit, retry
+    after a timeout) changes nothing: movements check it in the ledger
+    (``Document.request_token``), everything else in
+    :func:`inventory.views.once.one_time`.
+    """
+
+    request_token = HiddenField(_l("Form token"), default=new_token, validators=[Optional(), Length(
+        max=64, message=_l("This form is damaged; reload the page and submit it again."))])
+
+
+def quantity_fields(form):
+    """The fields of ``form`` (and of its line sub-forms) a quantity is typed into.
+
+    Those are the fields shown with ``inputmode="decimal"`` (every
+    :class:`DecimalText` and the counted-quantity fields).
+    """
+    for field in form:
+        if field.type == "FieldList":
+            for entry in field.entries:
+                if hasattr(entry, "form"):
+                    yield from quantity_fields(entry.form)
+        elif (getattr(field, "render_kw", None) or {}).get("inputmode") == "decimal":
+            yield field
+
+
+class LabelNotQuantity:
+    """Form mixin: a label scanned into a quantity field is named as a label, not as a bad number.
+
+    The keeper's cursor was in the quantity box when the scanner fired; instead
+    of "enter a number" the field says "this is a label (CODE), not a quantity"
+    (:func:`inventory.services.scan.label_in_quantity`).  The number itself is
+    parsed by the field as before.
+    """
+
+    def validate(self, extra_validators=None) -> bool:
+        """Validate as usual, then replace the errors of every quantity field holding a label."""
+        from .services.scan import label_in_quantity
+
+        valid = super().validate(extra_validators)
+        for field in quantity_fields(self):
+            code = label_in_quantity(field.raw_data[0] if field.raw_data else "")
+            if code is not None:
+                field.errors = [_l("This is a label (%(code)s), not a quantity: type the quantity.", code=code)]
+                valid = False
+        return valid
+
+
+class BookingForm(LabelNotQuantity, OneTimeForm):
     """Base of every form that books a movement: a one-time token and the time it happened."""
 
-    request_token = HiddenField(default=new_token)
     occurred_at = DateTimeLocalField(_l("Time"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
 
 
@@ -220,7 +274,7 @@ class JournalFilterForm(SubForm):
             raise ValidationError(_l("The end date is before the start date."))
 
 
-class UserForm(FlaskForm):
+class UserForm(OneTimeForm):
     """Create or edit a user (admin)."""
 
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
@@ -233,7 +287,7 @@ class UserForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class ImportForm(FlaskForm):
+class ImportForm(OneTimeForm):
     """Upload of a CSV or XLSX file for import (admin)."""
 
     kind = SelectField(_l("What"), choices=lambda: choices([

@@ -13,7 +13,7 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Optional
 
-from .forms import SubForm, choice, choices
+from .forms import OneTimeForm, SubForm, choice, choices
 from .services.kit import LIMITS
 
 
@@ -60,7 +60,7 @@ CONFIDENCE_CHOICES = [("V", _l("V — checked against a copy of the official tex
                       ("N", _l("N — the subdistrict's own suggestion (not official)"))]
 
 
-class KitItemForm(FlaskForm):
+class KitItemForm(OneTimeForm):
     """One checklist line (admin).  Source selects are filled by the view."""
 
     code = StringField(_l("Code"))
@@ -99,7 +99,7 @@ class KitItemForm(FlaskForm):
         self.check_source.choices = [choice(None, _l("— none —"))] + options
 
 
-class KitSourceForm(FlaskForm):
+class KitSourceForm(OneTimeForm):
     """A source of checklist lines (admin)."""
 
     key = StringField(_l("Key"))
@@ -118,7 +118,7 @@ class KitSourceForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class KitImportForm(FlaskForm):
+class KitImportForm(OneTimeForm):
     """Upload of a whole checklist as YAML (admin): check first, import on confirmation."""
 
     file = FileField(_l("Checklist file (.yaml)"), validators=[

@@ -24,9 +24,10 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 import labels
 
-from .forms import BookingForm, SubForm
+from .forms import BookingForm, OneTimeForm, SubForm
 from .i18n import is_english
 from .services.labelling import MAX_COPIES
+from .services.scan import MAX_SCAN_TEXT
 
 
 def layout_choices() -> list[tuple[str, str]]:
@@ -93,7 +94,7 @@ class ScanForm(SubForm):
                                   "enterkeyhint": "go"})
 
 
-class StartCountForm(FlaskForm):
+class StartCountForm(OneTimeForm):
     """Start a stocktake of a location."""
 
     blind = BooleanField(_l("Blind count: hide book quantities while counting"))
@@ -111,7 +112,7 @@ class CountScanForm(FlaskForm):
     submit = SubmitField(_l("Go"))
 
 
-class CountLineForm(FlaskForm):
+class CountLineForm(OneTimeForm):
     """The quantity found of one batch (0 if none); ``add`` adds it to what was counted before.
 
     The batch is named by its label ``code`` (proof of having the label in hand), never by id.
@@ -119,13 +120,14 @@ class CountLineForm(FlaskForm):
 
     code = HiddenField(validators=[InputRequired(), Length(max=200)])
     shelf = HiddenField()
-    counted = StringField(_l("Quantity counted"), validators=[InputRequired(), Length(max=20)],
+    # No short maxlength: a label scanned into this box must arrive whole to be recognised.
+    counted = StringField(_l("Quantity counted"), validators=[InputRequired(), Length(max=MAX_SCAN_TEXT)],
                           render_kw={"inputmode": "decimal", "autocomplete": "off"})
     add = BooleanField(_l("Add to the quantity already counted"))
     submit = SubmitField(_l("Save count"))
 
 
-class CountActionForm(FlaskForm):
+class CountActionForm(OneTimeForm):
     """A button on the count page: mark not found, take out of the count, confirm or cancel.
 
     ``batch_id`` names the batch for per-batch actions (empty: all remaining).
@@ -138,6 +140,7 @@ class CountActionForm(FlaskForm):
 class SpotCountForm(BookingForm):
     """Count one batch outside a stocktake (抽盘): the difference is booked as an adjustment."""
 
-    counted = StringField(_l("Quantity counted"), validators=[InputRequired(), Length(max=20)],
+    # No short maxlength: a label scanned into this box must arrive whole to be recognised.
+    counted = StringField(_l("Quantity counted"), validators=[InputRequired(), Length(max=MAX_SCAN_TEXT)],
                           render_kw={"inputmode": "decimal", "autocomplete": "off"})
     submit = SubmitField(_l("Save count"))

@@ -7,7 +7,6 @@ views attach to the fields here.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -22,7 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from .forms import SubForm, choices, new_token
+from .forms import OneTimeForm, SubForm, choices
 from .models import StandardBasis
 
 BASIS_LABELS = {
@@ -51,10 +50,9 @@ class LineForm(SubForm):
     remove = BooleanField(_l("Remove"))
 
 
-class ListForm(FlaskForm):
+class ListForm(OneTimeForm):
     """Create a list or save a new version of one (metadata and lines)."""
 
-    request_token = HiddenField(default=new_token)
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)])
     name_zh = StringField(_l("Name (Chinese)"), validators=[DataRequired(), Length(max=120)])
     name_en = StringField(_l("Name (English)"), validators=[Optional(), Length(max=160)])
@@ -69,7 +67,7 @@ class ListForm(FlaskForm):
     submit = SubmitField(_l("Save as a new version"))
 
 
-class ListImportForm(FlaskForm):
+class ListImportForm(OneTimeForm):
     """Upload of a standard list file: checked first, saved only on confirmation."""
 
     file = FileField(_l("YAML, CSV or XLSX file"), validators=[
@@ -78,7 +76,7 @@ class ListImportForm(FlaskForm):
     submit = SubmitField(_l("Check file"))
 
 
-class AssignForm(FlaskForm):
+class AssignForm(OneTimeForm):
     """Which list a location uses from a date (empty: its kind's list)."""
 
     list_id = SelectField(_l("Standard list"), validators=[Optional()])
@@ -87,7 +85,7 @@ class AssignForm(FlaskForm):
     assign = SubmitField(_l("Save assignment"))
 
 
-class OverrideForm(FlaskForm):
+class OverrideForm(OneTimeForm):
     """Override one line for a location (quantity 0: not required here)."""
 
     item_code = StringField(_l("Item code"), validators=[DataRequired(), Length(max=32)],
@@ -101,7 +99,7 @@ class OverrideForm(FlaskForm):
     override = SubmitField(_l("Save override"))
 
 
-class ClearOverrideForm(FlaskForm):
+class ClearOverrideForm(OneTimeForm):
     """End an override: from the date, the list's line applies again."""
 
     item_code = HiddenField(validators=[DataRequired()])

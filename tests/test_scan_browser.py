@@ -182,3 +182,47 @@ def test_stocktake_with_a_missing_and_an_unexpected_batch(live_server, phone, wo
     assert (batch.quantity, soon.quantity, fuel.quantity, old.quantity) == (98, 20, Decimal("50.5"), 5)
     assert (stray.quantity, stray.location_id) == (6, world["res"].id)  # nothing moved silently
     assert ledger.check_ledger() == []
+
+
+def test_scan_rules_in_the_browser_are_the_servers(live_server, phone, world):
+    """static/js/scan.js codeFrom and labelInQuantity give what code_from_text and label_in_quantity give."""
+    from inventory.services.scan import code_from_text, label_in_quantity
+
+    from .test_scan_codes import IN_QUANTITY, NOT_CODES, TYPED, URLS
+
+    page = phone
+    sign_in(page, live_server)
+    page.goto(live_server + "/scan")
+    texts = TYPED + URLS + NOT_CODES + [text for text, _expected in IN_QUANTITY]
+    in_browser = page.evaluate(
+        "texts => texts.map(t => [window.inventoryScan.codeFrom(t), window.inventoryScan.labelInQuantity(t)])",
+        texts)
+    assert in_browser == [[code_from_text(t), label_in_quantity(t)] for t in texts]
+
+
+def test_full_width_url_scans_and_a_label_in_the_count_quantity(live_server, phone, world):
+    from .test_scan_codes import full_width
+
+    page = phone
+    batch, fuel = world["batch"], world["fuel"]
+    sign_in(page, live_server)
+    # A scanner behind a Chinese input method in full-width mode, reading a label printed elsewhere.
+    page.goto(live_server + "/scan")
+    expect(page.locator("#scan-code")).to_be_focused()
+    wedge(page, full_width(f"HTTPS://OLD.HOST.EXAMPLE/S/{batch.label_code}?FROM=1#TOP"))
+    expect(page).to_have_url(re.compile(f"/s/{batch.label_code}$", re.I))
+
+    page.goto(live_server + "/locations/DEP/stocktake")
+    page.get_by_role("button", name="开始盘点").click()
+    expect(page.locator("#scan-code")).to_be_focused()
+    wedge(page, batch.label_code)
+    expect(page.locator("#counted")).to_be_focused()
+    # The cursor is in the quantity box when the next label is scanned: that label's entry opens.
+    wedge(page, f"https://yjwz.example.gov.cn/S/{fuel.label_code}?from=scanner")
+    expect(page.locator("#count-entry")).to_contain_text("D-1")
+    expect(page.locator("#counted")).to_be_focused()
+    wedge(page, "50.5")
+    expect(page.locator(".alert-success")).to_contain_text("D-1")
+    db.session.expire_all()
+    st = db.session.scalar(select(Stocktake))
+    assert [(line.batch_id, line.counted) for line in st.lines] == [(fuel.id, Decimal("50.5"))]

@@ -25,6 +25,7 @@ from .standards import (
     StandardOverride,
 )
 from .scan import LabelSetting, Stocktake, StocktakeLine, StocktakeStatus
+from .submissions import FormSubmission
 from .types import Quantity
 from .users import Role, User, user_location
 from .alerts import (Alert, AlertEvent, AlertEventKind, AlertFinding, AlertPreference, AlertState, Inspection,
@@ -49,6 +50,7 @@ __all__ = [
     "CounterKind",
     "Document",
     "DocumentKind",
+    "FormSubmission",
     "Item",
     "KitConfidence",
     "KitCounter",

@@ -122,8 +122,10 @@ def register_views(app: Flask) -> None:
         status_label=STATUS_LABELS.get, role_label=_role_label, location_kind=_location_kind,
         source_label=lambda source: SOURCE_LABELS.get(getattr(source, "value", source), source),
         import_action=lambda action: IMPORT_ACTIONS.get(action, action))
+    from .once import one_time_token
+
     app.jinja_env.globals.update(Role=Role, url_exists=lambda endpoint: endpoint in app.view_functions,
-                                 nav_entries=nav_entries)
+                                 nav_entries=nav_entries, one_time_token=one_time_token)
 
 
 def _too_many(error):

@@ -8,13 +8,14 @@ from flask_login import current_user
 
 from ..auth import access
 from ..extensions import db
-from ..forms import ImportForm, UserForm, choices
+from ..forms import ImportForm, UserForm, choices, new_token
 from ..i18n import is_english
 from ..models import Role, User
 from ..services import clock, importer, queries
 from ..services.errors import DomainError
 from ..services.users import create_user, set_password, update_user
 from . import IMPORT_ACTIONS, ROLE_LABELS, NavEntry
+from .once import one_time
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 NAV = [
@@ -43,6 +44,7 @@ def users():
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @access(Role.ADMIN)
+@one_time()
 def user_new():
     """Create an account (password required, at least 8 characters)."""
     form = _user_form()
@@ -66,6 +68,7 @@ def user_new():
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @access(Role.ADMIN)
+@one_time()
 def user_edit(user_id: int):
     """Change a user's name, e-mail, role, locations, active flag or password."""
     user = db.session.get(User, user_id)
@@ -93,6 +96,7 @@ def user_edit(user_id: int):
 
 @bp.route("/import", methods=["GET", "POST"])
 @access(Role.ADMIN)
+@one_time()
 def import_data():
     """Upload a CSV/XLSX of items, locations or opening stock: check first, import on confirmation.
 
@@ -115,6 +119,7 @@ def import_data():
         else:
             if report.ok and not dry:
                 db.session.commit()
+                form.request_token.data = new_token()  # the page's form may import another file
                 flash(_("Imported: %(counts)s.", counts=", ".join(
                     f"{IMPORT_ACTIONS.get(k, k)} {v}" for k, v in sorted(report.counts().items()))), "success")
             else:

@@ -20,6 +20,7 @@ from ..services import alerts as alert_service
 from ..services import clock, digests, inspections
 from ..services.errors import AlreadyDone, DomainError
 from . import NavEntry
+from .once import one_time
 from .stock import batch_or_404
 
 bp = Blueprint("alerts", __name__)
@@ -96,6 +97,7 @@ def detail(alert_id: int):
 
 @bp.post("/alerts/<int:alert_id>/acknowledge")
 @access(*ACTORS)
+@one_time()
 def acknowledge(alert_id: int):
     """Acknowledge (叫应) an open alert: who and when are kept.  404 if not visible; an alert
     already acknowledged or resolved is left as it is, with a message."""
@@ -116,6 +118,7 @@ def acknowledge(alert_id: int):
 
 @bp.route("/alerts/settings", methods=["GET", "POST"])
 @access(*STAFF)
+@one_time()
 def settings():
     """The user's digest settings: daily e-mail digest on or off, and its language."""
     form = AlertSettingsForm()
@@ -166,6 +169,7 @@ def _inspections(batch, form, status: int):
 
 @bp.post("/batches/<int:batch_id>/inspections")
 @access(*ACTORS)
+@one_time()
 def record_inspection(batch_id: int):
     """Record an inspection of this batch (date, result, note); never changes quantities.
     404 if the batch is not visible, 403 if the user may not count there; bad input answers 422."""

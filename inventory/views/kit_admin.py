@@ -20,12 +20,14 @@ from sqlalchemy import select
 from ..auth import VIEW, access, require, visible_location_ids
 from ..cli_kit import kit_cli
 from ..extensions import db
+from ..forms import new_token
 from ..forms_kit import CountsFilterForm, KitImportForm, KitItemForm, KitSourceForm
 from ..i18n import is_english
 from ..models import KitItem, KitSource, KitVersion, Location, LocationKind, Role
 from ..services import clock, kit
 from ..services.errors import DomainError
 from . import NavEntry
+from .once import one_time
 
 # cli_group=None: the blueprint's commands join the app's top level (``flask kit load``).
 bp = Blueprint("kit_admin", __name__, cli_group=None)
@@ -170,6 +172,7 @@ def _save_item(item: KitItem | None):
 
 @bp.route("/admin/kit/items/new", methods=["GET", "POST"])
 @access(Role.ADMIN)
+@one_time()
 def item_new():
     """Add a checklist line: names, purpose, source, quantity rule and its source, check
     interval; every rule of :func:`inventory.services.kit.item_problems` applies."""
@@ -178,6 +181,7 @@ def item_new():
 
 @bp.route("/admin/kit/items/<int:kit_item_id>", methods=["GET", "POST"])
 @access(Role.ADMIN)
+@one_time()
 def item_edit(kit_item_id: int):
     """Edit a checklist line (or hide it from residents with "shown to residents" off)."""
     item = db.session.get(KitItem, kit_item_id)
@@ -221,6 +225,7 @@ def _save_source(source: KitSource | None):
 
 @bp.route("/admin/kit/sources/new", methods=["GET", "POST"])
 @access(Role.ADMIN)
+@one_time()
 def source_new():
     """Add a source (official list or standard with its confidence, or a subdistrict suggestion)."""
     return _save_source(None)
@@ -228,6 +233,7 @@ def source_new():
 
 @bp.route("/admin/kit/sources/<int:kit_source_id>", methods=["GET", "POST"])
 @access(Role.ADMIN)
+@one_time()
 def source_edit(kit_source_id: int):
     """Edit a source; lines citing it show the change at once."""
     source = db.session.get(KitSource, kit_source_id)
@@ -247,6 +253,7 @@ def export():
 
 @bp.route("/admin/kit/import", methods=["GET", "POST"])
 @access(Role.ADMIN)
+@one_time()
 def import_yaml():
     """Upload a whole checklist (YAML): checked first and listed; imported when confirmed.
     Lines missing from the file are hidden; a file with any problem changes nothing."""
@@ -256,6 +263,7 @@ def import_yaml():
         report = kit.import_checklist(form.file.data.read(), apply=bool(form.confirm.data))
         if report.applied:
             db.session.commit()
+            form.request_token.data = new_token()  # the page's form may import another file
             flash(_("Checklist imported."), "success")
         else:
             db.session.rollback()

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from .. import cli_standards
 from ..auth import STAFF, VIEW, access, overview_location_ids, require, visible_location_ids
 from ..extensions import db
-from ..forms import choices
+from ..forms import choices, new_token
 from ..forms_standards import (
     BASIS_LABELS, AssignForm, ClearOverrideForm, GapFilterForm, ListForm, ListImportForm, OverrideForm,
 )
@@ -34,6 +34,7 @@ from ..models import Category, Item, ListAuthority, Location, LocationKind, Role
 from ..services import clock, gap_export, queries, standard_files, standard_lists, standards
 from ..services.errors import AlreadyDone, DomainError
 from . import KIND_OF_LOCATION, NavEntry
+from .once import one_time
 
 bp = Blueprint("standards", __name__)
 cli_standards.register(bp.cli)  # flask --app app standards load-defaults | export | import | report
@@ -256,6 +257,7 @@ def list_edit(list_id: int):
 
 @bp.route("/standards/import", methods=["GET", "POST"])
 @access(Role.ADMIN, Role.CIVIL_DEFENCE)
+@one_time()
 def list_import():
     """Upload a list as YAML, CSV or XLSX: checked first (every problem with its row), saved
     as a new list or a new version only on confirmation and only if no row is bad."""
@@ -275,6 +277,7 @@ def list_import():
         else:
             if report.ok and not dry:
                 db.session.commit()
+                form.request_token.data = new_token()  # the page's form may import another file
                 flash(_("Standard list saved."), "success")
             else:
                 db.session.rollback()
@@ -287,6 +290,7 @@ def list_import():
 
 @bp.route("/locations/<loc_code>/standard", methods=["GET", "POST"])
 @access(Role.ADMIN)
+@one_time("c-item_code")
 def location_settings(loc_code: str):
     """Which list a location uses and its line overrides (admin).  Changes take effect from
     the date given (default today) and are kept as history."""

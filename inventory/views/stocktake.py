@@ -35,9 +35,10 @@ from ..services import clock, count_sheet, queries
 from ..services import stocktake as service
 from ..services.errors import AlreadyDone, DomainError
 from ..services.ledger import format_quantity
-from ..services.scan import code_from_text
+from ..services.scan import code_from_text, label_in_quantity
 from . import NavEntry
 from .movements import COUNTERS
+from .once import one_time
 
 #: Rows of the counted and the missing list shown on the count page unless ``?all=1``: keeps the
 #: page small on a phone in a warehouse with hundreds of lots (the sheets always list everything).
@@ -91,6 +92,7 @@ def index():
 
 @bp.route("/locations/<loc_code>/stocktake", methods=["GET", "POST"])
 @access(*COUNTERS)
+@one_time()
 def start(loc_code: str):
     """Start a count of a location, or continue the one already open there."""
     location = require(COUNT, db.session.scalar(select(Location).where(Location.code == loc_code)))
@@ -226,6 +228,7 @@ def scan(stocktake_id: int):
 
 @bp.post("/stocktakes/<int:stocktake_id>/lines")
 @access(*COUNTERS)
+@one_time()
 def record(stocktake_id: int):
     """Save the quantity counted of one batch (named by its label code); one line per batch."""
     st = _count_or_404(stocktake_id, COUNT)
@@ -237,6 +240,9 @@ def record(stocktake_id: int):
     if batch is None:
         flash(_("Scan the batch label again."), "danger")
         return _back(st, shelf_id)
+    scanned = label_in_quantity(request.form.get("counted"))
+    if scanned is not None:
+        return _scanned_into_quantity(st, shelf_id, batch, scanned)
     if form.validate_on_submit():
         try:
             try:
@@ -258,8 +264,26 @@ def record(stocktake_id: int):
     return _render_count(st.id, line_form=form, status=422)
 
 
+def _scanned_into_quantity(st: Stocktake, shelf_id: int | None, batch: Batch, code: str):
+    """The quantity box of ``batch`` received a label: nothing is saved; the label is taken as the next scan
+    (a shelf selects the shelf, a batch opens its entry), or the entry stays open with the reason."""
+    try:
+        found = service.classify_scan(st, code)
+    except DomainError as err:
+        flash(_("This is a label, not a quantity: nothing was counted. %(reason)s", reason=str(err)), "danger")
+        return _back(st, shelf_id, batch.label_code)
+    if found.kind == "shelf":
+        flash(_("This is a label, not a quantity: nothing was counted. Shelf %(code)s: now scan each batch on it.",
+                code=found.shelf.code), "warning")
+        return _back(st, found.shelf.id)
+    flash(_("This is a label, not a quantity: nothing was counted for lot %(lot)s. Now count the scanned "
+            "batch.", lot=batch.lot_number or batch.label_code), "warning")
+    return _back(st, shelf_id, found.batch.label_code)
+
+
 @bp.post("/stocktakes/<int:stocktake_id>/remove")
 @access(*COUNTERS)
+@one_time("batch_id")
 def remove(stocktake_id: int):
     """Take a batch out of the count again (scanned by mistake); ``batch_id`` in the form."""
     st = _count_or_404(stocktake_id, COUNT)
@@ -283,6 +307,7 @@ def _int(raw) -> int | None:
 
 @bp.post("/stocktakes/<int:stocktake_id>/not-found")
 @access(*COUNTERS)
+@one_time("batch_id")
 def not_found(stocktake_id: int):
     """Record "not found" (counted 0) for one missing batch (``batch_id``) or, without it, all of them."""
     st = _count_or_404(stocktake_id, COUNT)
@@ -301,6 +326,7 @@ def not_found(stocktake_id: int):
 
 @bp.route("/stocktakes/<int:stocktake_id>/confirm", methods=["GET", "POST"])
 @access(*COUNTERS)
+@one_time()
 def confirm(stocktake_id: int):
     """Review the count (GET) and confirm it (POST): every difference becomes an adjustment.
 
@@ -336,6 +362,7 @@ def confirm(stocktake_id: int):
 
 @bp.post("/stocktakes/<int:stocktake_id>/cancel")
 @access(*COUNTERS)
+@one_time()
 def cancel(stocktake_id: int):
     """Abandon an open count; nothing is booked."""
     st = _count_or_404(stocktake_id, COUNT)

@@ -10,7 +10,6 @@
 (function () {
   "use strict";
 
-  var CODE_RE = /^[A-Z2-7]{12}$/;
   // During a count the camera comes back on by itself after each saved quantity.
   var CAMERA_KEY = "scan-camera-on";
 
@@ -24,14 +23,24 @@
     try { return window.sessionStorage.getItem(CAMERA_KEY) === "1"; } catch (e) { return false; }
   }
   var URL_CODE_RE = /\/[sS]\/([A-Za-z2-7][A-Za-z2-7 -]{10,20})\/?$/;
+  var RAW_CODE_RE = /^[A-Za-z2-7]{12}$/;
+  // Zero-width space, non-joiner, joiner, word joiner, byte-order mark, soft hyphen.
+  var INVISIBLE_RE = /[\u200b\u200c\u200d\u2060\ufeff\u00ad]/g;
+  // White space and hyphen-like dashes between the groups of a typed code.
+  var SEPARATORS_RE = /[\s\-\u2010-\u2015\u2212]+/g;
 
-  // The label code in a scanned or typed text (same rule as inventory/services/scan.py), or null.
+  // The label code in a scanned or typed text, or null: the rule of code_from_text and
+  // normalise_code in inventory/services/scan.py and codes.py.  NFKC first (a scanner on a
+  // Chinese input method types full-width "ＡＢＣＤ－…"), then a URL's path ending in /S/CODE
+  // from any host, without its query string or fragment, or a bare code with separators.
   function codeFrom(text) {
-    text = (text || "").trim();
+    text = String(text || "");
+    if (text.normalize) { text = text.normalize("NFKC"); }
+    text = text.replace(INVISIBLE_RE, "").trim();
     if (!text || text.length > 200) { return null; }
-    var match = URL_CODE_RE.exec(text);
-    var code = (match ? match[1] : text).toUpperCase().replace(/[\s-]/g, "");
-    return CODE_RE.test(code) ? code : null;
+    var match = URL_CODE_RE.exec(text.split(/[?#]/)[0]);
+    var code = (match ? match[1] : text).replace(SEPARATORS_RE, "");
+    return RAW_CODE_RE.test(code) ? code.toUpperCase() : null;
   }
 
   function Scanner(form) {
@@ -219,14 +228,30 @@
     if (index === 0) { listenForWedge(scanner); }
   });
 
+  // Number-like text (digits, "." or ",", spaces, a sign) is a quantity, never a label.
+  var NUMBER_LIKE_RE = /^[\s+\-]*[0-9][0-9\s.,]*$/;
+
+  // The label code when a quantity field received a label scan, else null (the rule of
+  // label_in_quantity in inventory/services/scan.py; full-width digits are numbers too).
+  function labelInQuantity(text) {
+    var normal = String(text || "");
+    if (normal.normalize) { normal = normal.normalize("NFKC"); }
+    normal = normal.replace(INVISIBLE_RE, "").trim();
+    if (!normal || NUMBER_LIKE_RE.test(normal)) { return null; }
+    return codeFrom(normal);
+  }
+
+  // The two rules, for the tests that check them against the server's (tests/test_scan_browser.py).
+  window.inventoryScan = { codeFrom: codeFrom, labelInQuantity: labelInQuantity };
+
   // Count page: a label scanned into the quantity field is the next scan, not a quantity.
   var countForm = document.querySelector("[data-count-form]");
   var firstScan = forms.length ? forms[0] : null;
   if (countForm && firstScan) {
     countForm.addEventListener("submit", function (event) {
       var qty = countForm.querySelector("[name='counted']");
-      var code = qty ? codeFrom(qty.value) : null;
-      if (code && !/^[0-9.,\s]+$/.test(qty.value)) {
+      var code = qty ? labelInQuantity(qty.value) : null;
+      if (code) {
         event.preventDefault();
         var input = firstScan.querySelector("[data-scan-input]");
         input.value = code;
