@@ -225,7 +225,8 @@ class UserForm(FlaskForm):
 
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     display_name = StringField(_l("Name"), validators=[Optional(), Length(max=80)])
-    email = StringField(_l("E-mail"), validators=[Optional(), Email(), Length(max=160)])
+    email = StringField(_l("E-mail"), validators=[
+        Optional(), Email(_l("Enter a valid e-mail address, e.g. name@example.org.")), Length(max=160)])
     role = SelectField(_l("Role"))
     locations = SelectMultipleField(_l("Locations"), coerce=int, validators=[Optional()])
     password = PasswordField(_l("Password"), validators=[Optional(), Length(min=8, max=128)])
