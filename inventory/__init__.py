@@ -13,7 +13,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from config import BASE_DIR, INSTANCE_DIR, Config, get_config
+from config import BASE_DIR, INSTANCE_DIR, Config, config_name, get_config, resolve_secret_key
 
 from .extensions import csrf, db, limiter, login_manager, migrate
 
@@ -24,11 +24,16 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
     ``config`` — a config class, or a name ("development", "test",
     "production"), default ``$INVENTORY_ENV``.  ``overrides`` — settings that
     win over the class (tests pass ``SQLALCHEMY_DATABASE_URI`` this way).
-    Raises RuntimeError when the production configuration is unsafe (no SECRET_KEY).
+    ``SECRET_KEY`` comes from the overrides or ``$SECRET_KEY``, read now (see
+    :func:`config.resolve_secret_key`).  Raises RuntimeError when the key is
+    missing outside development and tests, blank or shorter than 32 characters;
+    KeyError for an unknown config name.
     """
     cfg = config if isinstance(config, type) else get_config(config)
-    if hasattr(cfg, "validate"):
-        cfg.validate()
+    key = resolve_secret_key(
+        overrides["SECRET_KEY"] if "SECRET_KEY" in overrides else os.environ.get("SECRET_KEY"),
+        fallback=cfg.SECRET_KEY_FALLBACK, key_file=overrides.get("SECRET_KEY_FILE", cfg.SECRET_KEY_FILE),
+        env=cfg.__name__ if isinstance(config, type) else config_name(config))
     app = Flask(
         __name__,
         instance_path=str(INSTANCE_DIR),
@@ -37,6 +42,7 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
     )
     app.config.from_object(cfg)
     app.config.update(overrides)
+    app.config["SECRET_KEY"] = key
     os.makedirs(app.instance_path, exist_ok=True)
     _configure_database(app)
 
