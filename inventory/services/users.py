@@ -1,6 +1,9 @@
 """User accounts: creation, passwords and the internal system account."""
 from __future__ import annotations
 
+import functools
+import secrets
+
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -53,11 +56,23 @@ def set_password(user: User, password: str) -> None:
     user.password_hash = generate_password_hash(password)
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash of a random password, made like real ones, checked when there is no real one."""
+    return generate_password_hash(secrets.token_urlsafe(16))
+
+
 def verify_password(user: User | None, password: str) -> bool:
-    """True when ``user`` may sign in with ``password`` (active and hash matches)."""
-    if user is None or not user.password_hash or not user.active:
-        return False
-    return check_password_hash(user.password_hash, password or "")
+    """True when ``user`` may sign in with ``password`` (active and hash matches).
+
+    Exactly one hash check runs in every case: for an unknown user (None), an
+    inactive one or one without a password, a dummy hash of the same method is
+    checked, so the answer time does not reveal which user names exist (OWASP
+    ASVS 2.2 / Authentication Cheat Sheet, "authentication responses").
+    """
+    usable = user is not None and bool(user.password_hash) and bool(user.active)
+    matches = check_password_hash(user.password_hash if usable else _dummy_hash(), password or "")
+    return usable and matches
 
 
 def create_user(*, username: str, password: str, role: Role | str, display_name: str = "",
