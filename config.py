@@ -15,6 +15,7 @@ shorter than 32 characters is refused everywhere.
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 import tempfile
@@ -79,7 +80,11 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    #: "Keep me signed in" lasts 30 days; no sign-in, remembered or not, is accepted longer
+    #: (checked by the user loader, OWASP ASVS 3.3.2).
+    REMEMBER_COOKIE_DURATION = dt.timedelta(days=30)
     REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")

@@ -5,7 +5,7 @@ import datetime as dt
 import enum
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, String, Table
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -36,7 +36,12 @@ user_location = Table(
 class User(UserMixin, db.Model):
     """A person who signs in.  ``password_hash`` is a werkzeug scrypt/pbkdf2 hash;
     a user without one (the system account) cannot sign in.  ``locations`` are
-    the locations a keeper, residential manager or civil-defence user works at."""
+    the locations a keeper, residential manager or civil-defence user works at.
+
+    ``session_version`` is part of every session's identity (see :meth:`get_id`):
+    raising it ends every session and remember cookie of the user at once
+    (logout, password, role or location change, deactivation — OWASP ASVS 3.3.1,
+    3.3.3)."""
 
     __tablename__ = "user"
 
@@ -52,6 +57,7 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     locations: Mapped[list[Location]] = relationship(
         secondary=user_location, order_by=Location.code
@@ -60,6 +66,19 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login: inactive users cannot sign in
         return bool(self.active) and self.password_hash is not None
+
+    def get_id(self) -> str:
+        """Flask-Login identity kept in the session and the remember cookie:
+        ``"<id>:<session_version>:<signed in at, Unix seconds>"``.
+
+        A user loaded from a session keeps that session's identity (set by the
+        user loader as ``_session_token``); otherwise a new one stamped now is made
+        (what :func:`flask_login.login_user` stores at sign-in)."""
+        token = getattr(self, "_session_token", None)
+        if token is None:
+            signed_in = int(utcnow().replace(tzinfo=dt.timezone.utc).timestamp())
+            token = f"{self.id}:{self.session_version or 1}:{signed_in}"
+        return token
 
     @property
     def name(self) -> str:

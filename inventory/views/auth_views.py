@@ -3,17 +3,17 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
-from ..auth import STAFF, access
+from ..auth import KEPT_AT_SIGN_IN, STAFF, access, start_session
 from ..extensions import db, limiter
 from flask_limiter.util import get_remote_address
 from ..forms import LoginForm
 from ..models import User
 from ..services import clock
-from ..services.users import verify_password
+from ..services.users import end_sessions, verify_password
 
 bp = Blueprint("auth", __name__)
 
@@ -58,7 +58,7 @@ def login():
     if form.validate_on_submit():
         user = db.session.scalar(db.select(User).where(User.username == form.username.data.strip()))
         if verify_password(user, form.password.data):
-            login_user(user, remember=form.remember.data)
+            start_session(user, remember=form.remember.data)
             user.last_login_at = clock.now_utc()
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")) or url_for("main.dashboard"))
@@ -81,7 +81,13 @@ def _demo_accounts() -> list[tuple[str, str]]:
 @bp.post("/logout")
 @access(*STAFF)
 def logout():
-    """Sign out (POST, so that a link cannot sign someone out)."""
-    logout_user()
+    """Sign out (POST, so that a link cannot sign someone out): ends every session and
+    remember cookie of the user, on every device (OWASP ASVS 3.3.1)."""
+    end_sessions(current_user)
+    db.session.commit()
+    kept = {key: session[key] for key in KEPT_AT_SIGN_IN if key in session}
+    session.clear()
+    session.update(kept)
+    logout_user()  # after clearing: it asks for the remember cookie to be deleted
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
