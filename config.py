@@ -85,10 +85,19 @@ class Config:
     REMEMBER_COOKIE_DURATION = dt.timedelta(days=30)
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    #: Flask-Limiter (not used by sign-in, whose throttle counts in the database).
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    #: Failed sign-ins allowed per account (the name typed, from any address) …
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+    #: … and per client address (any names); counted in the database by every worker.
     LOGIN_ADDRESS_RATE_LIMIT = os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "200 per hour")
+    LOGIN_THROTTLE_ENABLED = _bool("LOGIN_THROTTLE_ENABLED", True)
+    #: Behind a reverse proxy: how many proxies' X-Forwarded-For (and -Proto) entries to
+    #: trust (werkzeug ProxyFix).  0, the default, trusts none: the client address is the
+    #: connection's, so a client cannot pick its own address to dodge the throttle.
+    PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", "0"))
+    PROXY_FIX_X_PROTO = int(os.environ.get("PROXY_FIX_X_PROTO", "0"))
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     TESTING = False
     DEBUG = False
@@ -145,6 +154,8 @@ class TestConfig(Config):
     SECRET_KEY_FALLBACK = "ephemeral"
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
+    #: Off in tests (fixtures sign in often); the throttle's own tests turn it on.
+    LOGIN_THROTTLE_ENABLED = False
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     #: Tests start their own SMTP and HTTP servers and pass these settings explicitly.
     ALERT_SMTP_HOST = ""

@@ -45,6 +45,8 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
     app.config["SECRET_KEY"] = key
     os.makedirs(app.instance_path, exist_ok=True)
     _configure_database(app)
+    _configure_proxy(app)
+    _check_sign_in_limits(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
@@ -60,6 +62,32 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
     register_views(app)
     register_cli(app)
     return app
+
+
+def _configure_proxy(app: Flask) -> None:
+    """Trust ``PROXY_FIX_X_FOR`` / ``PROXY_FIX_X_PROTO`` proxies' forwarded headers (werkzeug
+    ProxyFix); with both 0 (the default) nothing forwarded is trusted.  Raises RuntimeError
+    for a negative count."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    x_for, x_proto = int(app.config.get("PROXY_FIX_X_FOR", 0)), int(app.config.get("PROXY_FIX_X_PROTO", 0))
+    if x_for < 0 or x_proto < 0:
+        raise RuntimeError("PROXY_FIX_X_FOR and PROXY_FIX_X_PROTO count trusted proxies: 0 or more.")
+    if x_for or x_proto:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=x_for, x_proto=x_proto, x_host=0, x_port=0, x_prefix=0)
+
+
+def _check_sign_in_limits(app: Flask) -> None:
+    """Refuse to start (RuntimeError) when a sign-in limit cannot be read, rather than answer
+    500 at the first sign-in."""
+    from .services.signin import parse_limits
+
+    for name in ("LOGIN_RATE_LIMIT", "LOGIN_ADDRESS_RATE_LIMIT"):
+        try:
+            parse_limits(app.config.get(name, ""))
+        except ValueError:
+            raise RuntimeError(f"{name}={app.config.get(name)!r} is not a limit like '10 per minute;50 per hour'."
+                               ) from None
 
 
 def _configure_database(app: Flask) -> None:

@@ -5,7 +5,7 @@ import datetime as dt
 import enum
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Table
+from sqlalchemy import Boolean, CheckConstraint, Column, DateTime, ForeignKey, Index, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -87,3 +87,30 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role.value}>"
+
+
+class SignInAttempt(db.Model):
+    """A sign-in attempt that counts against the throttle, shared by every web worker.
+
+    ``username`` is the name typed (stripped, lower-case, whether or not such a
+    user exists), ``address`` the client address (``request.remote_addr``, after
+    ProxyFix when configured).  ``outcome``: ``pending`` while the password is
+    being checked (it already counts, so parallel guesses cannot slip past the
+    limit), ``failed`` (wrong password: counts) or ``refused`` (locked, the
+    password not checked: does not count, so waiting out the lock works).  A
+    successful attempt's row is deleted.  Rows older than the longest limit
+    window are pruned.
+    """
+
+    __tablename__ = "sign_in_attempt"
+    __table_args__ = (
+        CheckConstraint("outcome IN ('pending', 'failed', 'refused')", name="outcome"),
+        Index("ix_sign_in_attempt_username_at", "username", "occurred_at"),
+        Index("ix_sign_in_attempt_address_at", "address", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    username: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16), default="pending")
