@@ -39,3 +39,29 @@ def test_journal_user_filter_lists_only_users_within_the_viewers_scope(client, w
     login(users["admin"])
     everyone = _user_options(client.get("/journal").data.decode())
     assert {"wzb1", "res1", "viewer1", "mfkeeper1", "keeper-dep2", "keeper1"} <= everyone
+
+
+def test_stocktake_code_of_another_locations_batch_shows_nothing_of_it(client, world, login, f):
+    """``?code=`` of a batch booked where the keeper may not look shows no item, lot, expiry or
+    quantity of it; the keeper can still count it as unexpected (the label is in their hand)."""
+    secret_item = f.item("S9", name_zh="保密物资甲", unit="密件箱")
+    secret = f.stock(world["res2"], secret_item, 77, lot="SECRET-LOT", expires_on=TODAY + dt.timedelta(days=123))
+    f.commit()
+    login(world["users"]["keeper"])
+    response = client.post("/locations/DEP/stocktake", data={})
+    assert response.status_code == 302, response.data[:300]
+    st_url = response.location.split("?")[0]
+    body = client.get(f"{st_url}?code={secret.label_code}").data.decode()
+    assert 'id="count-entry"' in body and 'id="entry-unexpected"' in body
+    for leak in ("保密物资甲", "SECRET-LOT", (TODAY + dt.timedelta(days=123)).isoformat(), ">77<", "密件箱",
+                 "示例居民区储备点"):
+        assert leak not in body, leak
+    # Counting it works and books nothing at its location.
+    response = client.post(f"{st_url}/lines", data={"code": secret.label_code, "counted": "3"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert secret.quantity == 77
+    # The office, who may see that location, is shown the batch.
+    login(world["users"]["admin"])
+    body = client.get(f"{st_url}?code={secret.label_code}").data.decode()
+    assert "保密物资甲" in body and "SECRET-LOT" in body
