@@ -144,11 +144,19 @@ class ReceiptForm(BookingForm):
 
 
 class IssueForm(BookingForm):
-    """Issue note (出库单): an item, a quantity, a recipient; FEFO unless a batch is chosen."""
+    """Issue note (出库单): an item, a quantity, a recipient; FEFO unless a batch is chosen.
 
-    item_id = SelectField(_l("Item"), coerce=_coerce_int_or_none, validators=[InputRequired()])
+    The item and batch are not checked against the options rendered with the
+    form: stock may have been taken since it was loaded, and then the ledger
+    says 库存不足 with what is on hand now (or why the batch cannot be issued)
+    instead of WTForms' "Not a valid choice".
+    """
+
+    item_id = SelectField(_l("Item"), coerce=_coerce_int_or_none, validators=[InputRequired()],
+                          validate_choice=False)
     quantity = DecimalText(_l("Quantity"), validators=[InputRequired()])
-    batch_id = SelectField(_l("Batch"), coerce=_coerce_int_or_none, validators=[Optional()])
+    batch_id = SelectField(_l("Batch"), coerce=_coerce_int_or_none, validators=[Optional()],
+                           validate_choice=False)
     recipient = StringField(_l("Recipient"), validators=[DataRequired(), Length(max=160)])
     reason = TextAreaField(_l("Purpose"), validators=[DataRequired(), Length(max=500)])
     submit = SubmitField(_l("Book issue"))

@@ -5,6 +5,7 @@ import datetime as dt
 import re
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import func, select
 
 from inventory.extensions import db
@@ -65,3 +66,56 @@ def test_stocktake_code_of_another_locations_batch_shows_nothing_of_it(client, w
     login(world["users"]["admin"])
     body = client.get(f"{st_url}?code={secret.label_code}").data.decode()
     assert "保密物资甲" in body and "SECRET-LOT" in body
+
+
+@pytest.fixture
+def keeper_client(client, world, login):
+    """The client signed in as the depot's keeper."""
+    return login(world["users"]["keeper"])
+
+
+def _movements() -> int:
+    return db.session.scalar(select(func.count(Movement.id)))
+
+
+def test_a_stale_issue_form_says_insufficient_stock_with_what_is_on_hand(client, world, login, f):
+    """The form was loaded, then the chosen batch (and all the diesel) was issued meanwhile:
+    the post says 库存不足 with the quantity now on hand, not 'Not a valid choice'."""
+    login(world["users"]["keeper"])
+    page = client.get("/locations/DEP/issue").data.decode()
+    soon = db.session.scalar(select(Batch).where(Batch.lot_number == "W-SOON"))
+    assert f'value="{soon.id}"' in page
+    for batch_id, item, quantity in ((soon.id, world["water"], Decimal(20)), (world["fuel"].id, world["diesel"],
+                                                                            Decimal("50.5"))):
+        ledger.issue(location_id=world["dep"].id, item_id=item.id, quantity=quantity, user=world["users"]["admin"],
+                     recipient="别处", reason="同时领用", today=TODAY, batch_id=batch_id)
+    f.commit()
+    before = _movements()
+    response = client.post("/locations/DEP/issue", data={
+        "request_token": "stale-1", "item_id": str(world["water"].id), "batch_id": str(soon.id),
+        "quantity": "5", "recipient": "x", "reason": "y"})
+    body = response.data.decode()
+    assert response.status_code == 422
+    assert "库存不足：需要 5 箱，可用库存 0 箱。" in body and "不是有效的选择" not in body
+    response = client.post("/locations/DEP/issue", data={
+        "request_token": "stale-2", "item_id": str(world["diesel"].id), "quantity": "2.5",
+        "recipient": "x", "reason": "y"})
+    body = response.data.decode()
+    assert response.status_code == 422
+    assert "库存不足：需要 2.5 L，可用库存 0 L。" in body and "不是有效的选择" not in body
+    # A batch of another location is still refused, by the ledger's rule.
+    response = client.post("/locations/DEP/issue", data={
+        "request_token": "stale-3", "item_id": str(world["water"].id), "batch_id": str(world["res2_batch"].id),
+        "quantity": "1", "recipient": "x", "reason": "y"})
+    assert response.status_code == 422 and "该批次不是本库点的此项物资" in response.data.decode()
+    assert _movements() == before
+
+
+def test_issue_form_refuses_unknown_or_garbled_choices_in_chinese(keeper_client, world):
+    before = _movements()
+    for data, message in (({"item_id": "999999"}, "物资不存在"), ({"item_id": "abc"}, "选择无效"),
+                          ({"item_id": str(world["water"].id), "batch_id": "999999"}, "批次不存在")):
+        response = keeper_client.post("/locations/DEP/issue", data={
+            "request_token": "bad", "quantity": "1", "recipient": "x", "reason": "y", **data})
+        assert response.status_code == 422 and message in response.data.decode(), data
+    assert _movements() == before
