@@ -168,6 +168,7 @@ def _scenario(base: str, scenario: str, label: str, args) -> Outcome:
 
 
 def main() -> None:
+    """Parse the options, run the scenarios (baseline first) and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--attempts", type=int, default=400)
     parser.add_argument("--threads", type=int, default=8)

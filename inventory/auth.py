@@ -115,13 +115,18 @@ def _load_user(token: str) -> User | None:
     return user
 
 
+def clear_session() -> None:
+    """Drop everything from the session (CSRF token included) but :data:`KEPT_AT_SIGN_IN`."""
+    kept = {key: session[key] for key in KEPT_AT_SIGN_IN if key in session}
+    session.clear()
+    session.update(kept)
+
+
 def start_session(user: User, *, remember: bool = False) -> None:
     """Sign ``user`` in on a new session: the old session's content (CSRF token included) is
     dropped but the language choice, so nothing set before sign-in is carried into it
     (session fixation, OWASP ASVS 3.2.1).  ``remember`` sets the remember cookie."""
-    kept = {key: session[key] for key in KEPT_AT_SIGN_IN if key in session}
-    session.clear()
-    session.update(kept)
+    clear_session()
     user._session_token = None  # a new identity with the current session version and time
     login_user(user, remember=remember)
 

@@ -3,11 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from sqlalchemy import func, select, text
 
 from config import database_url
-from inventory import create_app
 from inventory.extensions import db
 from inventory.models import Batch, Category, Document, Item, Location, LocationKind, Movement
 

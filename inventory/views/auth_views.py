@@ -5,12 +5,12 @@ import datetime as dt
 from urllib.parse import urlsplit
 
 from flask import (
-    Blueprint, current_app, flash, make_response, redirect, render_template, request, session, url_for,
+    Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
-from ..auth import KEPT_AT_SIGN_IN, STAFF, access, start_session
+from ..auth import STAFF, access, clear_session, start_session
 from ..extensions import db
 from ..forms import LoginForm
 from ..models import User
@@ -114,11 +114,9 @@ def _demo_accounts() -> list[tuple[str, str]]:
 def logout():
     """Sign out (POST, so that a link cannot sign someone out): ends every session and
     remember cookie of the user, on every device (OWASP ASVS 3.3.1)."""
-    end_sessions(current_user)
+    end_sessions(current_user._get_current_object())
     db.session.commit()
-    kept = {key: session[key] for key in KEPT_AT_SIGN_IN if key in session}
-    session.clear()
-    session.update(kept)
+    clear_session()
     logout_user()  # after clearing: it asks for the remember cookie to be deleted
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
