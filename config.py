@@ -5,17 +5,28 @@ Pick a class with ``INVENTORY_ENV`` (``development`` — the default, ``test`` o
 the same name.  ``DATABASE_URL`` selects PostgreSQL (``postgresql://…`` is
 rewritten to use the psycopg 3 driver); without it the app uses SQLite at
 ``instance/inventory.db``.
+
+``SECRET_KEY`` signs sessions, remember cookies and CSRF tokens; no key is ever
+taken from the source.  It is read when the app is built
+(:func:`resolve_secret_key`): development without it generates a random key
+once and keeps it in ``instance/secret_key`` (mode 600), the test config uses a
+random key per process, and every other environment refuses to start.  A key
+shorter than 32 characters is refused everywhere.
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
+import secrets
+import tempfile
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
 
-#: Marker value for the development secret.  ProductionConfig refuses it.
-DEV_SECRET_KEY = "dev-only-not-secret"
+#: Shortest SECRET_KEY accepted (32 characters: 128 bits as hex, OWASP ASVS 2.9 / 3.5).
+MIN_SECRET_KEY_LENGTH = 32
+_KEY_HINT = "for example: python -c 'import secrets; print(secrets.token_hex(32))'"
 
 
 def database_url(raw: str | None, default: str) -> str:
@@ -41,7 +52,12 @@ def _bool(name: str, default: bool) -> bool:
 class Config:
     """Settings shared by every environment."""
 
-    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
+    #: Filled in by create_app from $SECRET_KEY (or the fallback below); see resolve_secret_key.
+    SECRET_KEY: str | None = None
+    #: Without $SECRET_KEY: "refuse" to start, use the "instance-file" or an "ephemeral" random key.
+    SECRET_KEY_FALLBACK = "refuse"
+    #: Where development keeps its generated key.
+    SECRET_KEY_FILE = os.environ.get("SECRET_KEY_FILE", str(INSTANCE_DIR / "secret_key"))
     SQLALCHEMY_DATABASE_URI = database_url(
         os.environ.get("DATABASE_URL"), f"sqlite:///{INSTANCE_DIR / 'inventory.db'}"
     )
@@ -64,11 +80,24 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    #: "Keep me signed in" lasts 30 days; no sign-in, remembered or not, is accepted longer
+    #: (checked by the user loader, OWASP ASVS 3.3.2).
+    REMEMBER_COOKIE_DURATION = dt.timedelta(days=30)
     REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    #: Flask-Limiter (not used by sign-in, whose throttle counts in the database).
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    #: Failed sign-ins allowed per account (the name typed, from any address) …
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+    #: … and per client address (any names); counted in the database by every worker.
     LOGIN_ADDRESS_RATE_LIMIT = os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "200 per hour")
+    LOGIN_THROTTLE_ENABLED = _bool("LOGIN_THROTTLE_ENABLED", True)
+    #: Behind a reverse proxy: how many proxies' X-Forwarded-For (and -Proto) entries to
+    #: trust (werkzeug ProxyFix).  0, the default, trusts none: the client address is the
+    #: connection's, so a client cannot pick its own address to dodge the throttle.
+    PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", "0"))
+    PROXY_FIX_X_PROTO = int(os.environ.get("PROXY_FIX_X_PROTO", "0"))
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     TESTING = False
     DEBUG = False
@@ -112,15 +141,21 @@ class Config:
 
 
 class DevelopmentConfig(Config):
-    """Local use: SQLite by default, demo accounts allowed."""
+    """Local use: SQLite by default, demo accounts allowed; without SECRET_KEY a random key
+    is generated once into ``instance/secret_key``."""
+
+    SECRET_KEY_FALLBACK = "instance-file"
 
 
 class TestConfig(Config):
     """Settings for the test suite; the database URL is set by the fixtures."""
 
     TESTING = True
+    SECRET_KEY_FALLBACK = "ephemeral"
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
+    #: Off in tests (fixtures sign in often); the throttle's own tests turn it on.
+    LOGIN_THROTTLE_ENABLED = False
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     #: Tests start their own SMTP and HTTP servers and pass these settings explicitly.
     ALERT_SMTP_HOST = ""
@@ -130,21 +165,66 @@ class TestConfig(Config):
 
 
 class ProductionConfig(Config):
-    """Multi-user deployment: refuses a default or short SECRET_KEY."""
+    """Multi-user deployment: refuses to start without a SECRET_KEY of at least 32 characters."""
 
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     ALLOW_DEMO_ACCOUNTS = False
 
-    @classmethod
-    def validate(cls) -> None:
-        """Raise RuntimeError when the configuration is unsafe for production."""
-        key = os.environ.get("SECRET_KEY", "")
-        if not key or key == DEV_SECRET_KEY or len(key) < 32:
+
+def resolve_secret_key(value: str | None, *, fallback: str, key_file: str | Path, env: str = "") -> str:
+    """The SECRET_KEY to sign with.
+
+    ``value`` — the configured key ($SECRET_KEY or an override), None when not set.
+    ``fallback`` — what to do without one: ``"instance-file"`` (development: read
+    ``key_file``, creating it with a random key, mode 600, the first time),
+    ``"ephemeral"`` (tests: a new random key) or ``"refuse"``.  ``env`` names the
+    environment in the error message.
+
+    Raises RuntimeError for a blank key, a key shorter than
+    :data:`MIN_SECRET_KEY_LENGTH` characters (also in ``key_file``), or no key
+    where the fallback is ``"refuse"``.
+    """
+    if value is not None:
+        if len(value.strip()) < MIN_SECRET_KEY_LENGTH:
             raise RuntimeError(
-                "Production needs SECRET_KEY set to a random value of at least 32 characters "
-                "(for example: python -c 'import secrets; print(secrets.token_hex(32))')."
-            )
+                f"SECRET_KEY is {'blank' if not value.strip() else 'too short'}: set it to a random value "
+                f"of at least {MIN_SECRET_KEY_LENGTH} characters ({_KEY_HINT}).")
+        return value
+    if fallback == "instance-file":
+        return load_or_create_key_file(Path(key_file))
+    if fallback == "ephemeral":
+        return secrets.token_hex(32)
+    raise RuntimeError(
+        f"SECRET_KEY is not set. INVENTORY_ENV={env or '?'} refuses to start without a random key of "
+        f"at least {MIN_SECRET_KEY_LENGTH} characters ({_KEY_HINT}); only development generates its own.")
+
+
+def load_or_create_key_file(path: Path) -> str:
+    """The key kept in ``path``; the first call writes a random one (64 hex digits, mode 600).
+
+    Several processes starting at once (gunicorn workers) agree on one key: the
+    file is written under a temporary name and linked into place, which fails
+    for all but the first.  Raises RuntimeError when the file holds fewer than
+    :data:`MIN_SECRET_KEY_LENGTH` characters.
+    """
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret_key-")  # created mode 600
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32) + "\n")
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                pass  # another process was first: use its key
+        finally:
+            os.unlink(temporary)
+    key = path.read_text(encoding="utf-8").strip()
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        raise RuntimeError(f"{path} holds no key of at least {MIN_SECRET_KEY_LENGTH} characters; "
+                           "delete it to have a new one generated, or set SECRET_KEY.")
+    return key
 
 
 CONFIGS = {
@@ -154,12 +234,17 @@ CONFIGS = {
 }
 
 
+def config_name(name: str | None = None) -> str:
+    """``name`` or ``$INVENTORY_ENV`` (default development), stripped and lower-case."""
+    return (name or os.environ.get("INVENTORY_ENV") or "development").strip().lower()
+
+
 def get_config(name: str | None = None) -> type[Config]:
     """Return the config class for ``name`` or ``$INVENTORY_ENV`` (default development).
 
     Raises KeyError for an unknown name.
     """
-    name = (name or os.environ.get("INVENTORY_ENV") or "development").strip().lower()
+    name = config_name(name)
     try:
         return CONFIGS[name]
     except KeyError:

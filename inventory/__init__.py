@@ -13,7 +13,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from config import BASE_DIR, INSTANCE_DIR, Config, get_config
+from config import BASE_DIR, INSTANCE_DIR, Config, config_name, get_config, resolve_secret_key
 
 from .extensions import csrf, db, limiter, login_manager, migrate
 
@@ -24,11 +24,16 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
     ``config`` — a config class, or a name ("development", "test",
     "production"), default ``$INVENTORY_ENV``.  ``overrides`` — settings that
     win over the class (tests pass ``SQLALCHEMY_DATABASE_URI`` this way).
-    Raises RuntimeError when the production configuration is unsafe (no SECRET_KEY).
+    ``SECRET_KEY`` comes from the overrides or ``$SECRET_KEY``, read now (see
+    :func:`config.resolve_secret_key`).  Raises RuntimeError when the key is
+    missing outside development and tests, blank or shorter than 32 characters;
+    KeyError for an unknown config name.
     """
     cfg = config if isinstance(config, type) else get_config(config)
-    if hasattr(cfg, "validate"):
-        cfg.validate()
+    key = resolve_secret_key(
+        overrides["SECRET_KEY"] if "SECRET_KEY" in overrides else os.environ.get("SECRET_KEY"),
+        fallback=cfg.SECRET_KEY_FALLBACK, key_file=overrides.get("SECRET_KEY_FILE", cfg.SECRET_KEY_FILE),
+        env=cfg.__name__ if isinstance(config, type) else config_name(config))
     app = Flask(
         __name__,
         instance_path=str(INSTANCE_DIR),
@@ -37,8 +42,11 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
     )
     app.config.from_object(cfg)
     app.config.update(overrides)
+    app.config["SECRET_KEY"] = key
     os.makedirs(app.instance_path, exist_ok=True)
     _configure_database(app)
+    _configure_proxy(app)
+    _check_sign_in_limits(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
@@ -54,6 +62,32 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
     register_views(app)
     register_cli(app)
     return app
+
+
+def _configure_proxy(app: Flask) -> None:
+    """Trust ``PROXY_FIX_X_FOR`` / ``PROXY_FIX_X_PROTO`` proxies' forwarded headers (werkzeug
+    ProxyFix); with both 0 (the default) nothing forwarded is trusted.  Raises RuntimeError
+    for a negative count."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    x_for, x_proto = int(app.config.get("PROXY_FIX_X_FOR", 0)), int(app.config.get("PROXY_FIX_X_PROTO", 0))
+    if x_for < 0 or x_proto < 0:
+        raise RuntimeError("PROXY_FIX_X_FOR and PROXY_FIX_X_PROTO count trusted proxies: 0 or more.")
+    if x_for or x_proto:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=x_for, x_proto=x_proto, x_host=0, x_port=0, x_prefix=0)
+
+
+def _check_sign_in_limits(app: Flask) -> None:
+    """Refuse to start (RuntimeError) when a sign-in limit cannot be read, rather than answer
+    500 at the first sign-in."""
+    from .services.signin import parse_limits
+
+    for name in ("LOGIN_RATE_LIMIT", "LOGIN_ADDRESS_RATE_LIMIT"):
+        try:
+            parse_limits(app.config.get(name, ""))
+        except ValueError:
+            raise RuntimeError(f"{name}={app.config.get(name)!r} is not a limit like '10 per minute;50 per hour'."
+                               ) from None
 
 
 def _configure_database(app: Flask) -> None:

@@ -198,11 +198,19 @@ class ReceiptForm(BookingForm):
 
 
 class IssueForm(BookingForm):
-    """Issue note (出库单): an item, a quantity, a recipient; FEFO unless a batch is chosen."""
+    """Issue note (出库单): an item, a quantity, a recipient; FEFO unless a batch is chosen.
 
-    item_id = SelectField(_l("Item"), coerce=_coerce_int_or_none, validators=[InputRequired()])
+    The item and batch are not checked against the options rendered with the
+    form: stock may have been taken since it was loaded, and then the ledger
+    says 库存不足 with what is on hand now (or why the batch cannot be issued)
+    instead of WTForms' "Not a valid choice".
+    """
+
+    item_id = SelectField(_l("Item"), coerce=_coerce_int_or_none, validators=[InputRequired()],
+                          validate_choice=False)
     quantity = DecimalText(_l("Quantity"), validators=[InputRequired()])
-    batch_id = SelectField(_l("Batch"), coerce=_coerce_int_or_none, validators=[Optional()])
+    batch_id = SelectField(_l("Batch"), coerce=_coerce_int_or_none, validators=[Optional()],
+                           validate_choice=False)
     recipient = StringField(_l("Recipient"), validators=[DataRequired(), Length(max=160)])
     reason = TextAreaField(_l("Purpose"), validators=[DataRequired(), Length(max=500)])
     submit = SubmitField(_l("Book issue"))
@@ -279,7 +287,8 @@ class UserForm(OneTimeForm):
 
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     display_name = StringField(_l("Name"), validators=[Optional(), Length(max=80)])
-    email = StringField(_l("E-mail"), validators=[Optional(), Email(), Length(max=160)])
+    email = StringField(_l("E-mail"), validators=[
+        Optional(), Email(_l("Enter a valid e-mail address, e.g. name@example.org.")), Length(max=160)])
     role = SelectField(_l("Role"))
     locations = SelectMultipleField(_l("Locations"), coerce=int, validators=[Optional()])
     password = PasswordField(_l("Password"), validators=[Optional(), Length(min=8, max=128)])

@@ -3,11 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from sqlalchemy import func, select, text
 
-from config import DEV_SECRET_KEY, ProductionConfig, database_url
-from inventory import create_app
+from config import database_url
 from inventory.extensions import db
 from inventory.models import Batch, Category, Document, Item, Location, LocationKind, Movement
 from inventory.services import clock
@@ -68,17 +66,6 @@ def test_ledger_check_exits_non_zero_and_lists_offending_batches(app):
     assert result.exit_code == 1
     assert f"batch {victim.id} ({victim.label_code})" in result.output
     assert "FAILED: 1 problem" in result.output
-
-
-def test_production_refuses_default_secret_key(monkeypatch):
-    monkeypatch.setenv("SECRET_KEY", DEV_SECRET_KEY)
-    with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        create_app("production")
-    monkeypatch.delenv("SECRET_KEY")
-    with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        ProductionConfig.validate()
-    monkeypatch.setenv("SECRET_KEY", "x" * 40)
-    ProductionConfig.validate()
 
 
 def test_database_url_selects_psycopg3():

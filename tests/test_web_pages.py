@@ -250,7 +250,7 @@ def test_sign_in_is_rate_limited(tmp_path, sqlite_template):
     from .conftest import build_app
 
     (tmp_path / "rl").mkdir()
-    app = build_app("sqlite", tmp_path / "rl", sqlite_template, RATELIMIT_ENABLED=True,
+    app = build_app("sqlite", tmp_path / "rl", sqlite_template, LOGIN_THROTTLE_ENABLED=True,
                     LOGIN_RATE_LIMIT="3 per minute")
     client = app.test_client()
     codes = [client.post("/login", data={"username": "nobody", "password": "x"}).status_code for _ in range(4)]
@@ -480,7 +480,7 @@ def test_successful_sign_ins_do_not_use_up_the_limit(tmp_path, sqlite_template):
     from .conftest import build_app
 
     (tmp_path / "rl2").mkdir()
-    app = build_app("sqlite", tmp_path / "rl2", sqlite_template, RATELIMIT_ENABLED=True,
+    app = build_app("sqlite", tmp_path / "rl2", sqlite_template, LOGIN_THROTTLE_ENABLED=True,
                     LOGIN_RATE_LIMIT="3 per hour")
     with app.app_context():
         create_user(username="kp", password="correct horse 1", role="admin")

@@ -27,7 +27,7 @@ from .standards import (
 from .scan import LabelSetting, Stocktake, StocktakeLine, StocktakeStatus
 from .submissions import FormSubmission
 from .types import Quantity
-from .users import Role, User, user_location
+from .users import Role, SignInAttempt, User, user_location
 from .alerts import (Alert, AlertEvent, AlertEventKind, AlertFinding, AlertPreference, AlertState, Inspection,
                      InspectionResult, JobState, Notification, NotificationStatus)
 
@@ -68,6 +68,7 @@ __all__ = [
     "MovementKind",
     "Quantity",
     "Role",
+    "SignInAttempt",
     "StandardBasis",
     "StandardLine",
     "StandardList",

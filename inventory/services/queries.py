@@ -15,7 +15,9 @@ from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
-from ..models import Batch, Document, Item, Location, LocationKind, Movement, MovementKind, SubLocation, User
+from ..models import (
+    Batch, Document, Item, Location, LocationKind, Movement, MovementKind, SubLocation, User, user_location,
+)
 from .sqlutil import days_between
 
 ZERO = Decimal(0)
@@ -217,6 +219,23 @@ def journal_query(visible_ids: set[int] | None, flt: JournalFilter):
     if flt.date_to:
         stmt = stmt.where(Movement.occurred_at < flt.date_to)
     return stmt
+
+
+def journal_users(visible_ids: set[int] | None) -> list[User]:
+    """The users the journal's user filter offers, by username.
+
+    ``visible_ids`` — the viewer's locations (None: all, for the office and
+    viewers, who get every account).  Otherwise only users assigned to one of
+    those locations or who booked a movement there: the names the viewer's own
+    journal rows show anyway, never everyone's accounts.
+    """
+    stmt = select(User).order_by(User.username)
+    if visible_ids is not None:
+        ids = visible_ids or {-1}
+        assigned = select(user_location.c.user_id).where(user_location.c.location_id.in_(ids))
+        booked = select(Movement.user_id).where(Movement.location_id.in_(ids)).distinct()
+        stmt = stmt.where(or_(User.id.in_(assigned), User.id.in_(booked)))
+    return list(db.session.scalars(stmt))
 
 
 def journal_page(visible_ids: set[int] | None, flt: JournalFilter, page: int, per_page: int = 50):

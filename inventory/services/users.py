@@ -1,6 +1,9 @@
 """User accounts: creation, passwords and the internal system account."""
 from __future__ import annotations
 
+import functools
+import secrets
+
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -45,19 +48,44 @@ def get_system_user() -> User:
     return user
 
 
+def end_sessions(user: User) -> None:
+    """End every session and remember cookie of ``user`` by raising its session version
+    (checked on each request by the user loader in :mod:`inventory.auth`).  Flushes."""
+    user.session_version = (user.session_version or 1) + 1
+    db.session.flush()
+
+
 def set_password(user: User, password: str) -> None:
-    """Hash and store ``password``; raises InvalidInput if shorter than 8 characters."""
+    """Hash and store ``password``; a changed password ends every session of the user.
+
+    Raises InvalidInput if shorter than 8 characters.
+    """
     if password is None or len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(_l("A password needs at least %(n)s characters.", n=MIN_PASSWORD_LENGTH),
                            field="password")
+    had_password = user.password_hash is not None
     user.password_hash = generate_password_hash(password)
+    if had_password:
+        end_sessions(user)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash of a random password, made like real ones, checked when there is no real one."""
+    return generate_password_hash(secrets.token_urlsafe(16))
 
 
 def verify_password(user: User | None, password: str) -> bool:
-    """True when ``user`` may sign in with ``password`` (active and hash matches)."""
-    if user is None or not user.password_hash or not user.active:
-        return False
-    return check_password_hash(user.password_hash, password or "")
+    """True when ``user`` may sign in with ``password`` (active and hash matches).
+
+    Exactly one hash check runs in every case: for an unknown user (None), an
+    inactive one or one without a password, a dummy hash of the same method is
+    checked, so the answer time does not reveal which user names exist (OWASP
+    ASVS 2.2 / Authentication Cheat Sheet, "authentication responses").
+    """
+    usable = user is not None and bool(user.password_hash) and bool(user.active)
+    matches = check_password_hash(user.password_hash if usable else _dummy_hash(), password or "")
+    return usable and matches
 
 
 def create_user(*, username: str, password: str, role: Role | str, display_name: str = "",
@@ -101,7 +129,8 @@ def update_user(user: User, *, display_name: str, email: str, role: Role | str, 
                 active: bool, acting: User) -> User:
     """Change a user's profile, role, locations and active flag.
 
-    Raises InvalidInput for an unknown role or location, a location-scoped role
+    A change of role, locations or the active flag ends every session of the
+    user (:func:`end_sessions`): what they may see changed.  Raises InvalidInput for an unknown role or location, a location-scoped role
     without locations, or an administrator removing their own admin rights or
     deactivating themselves (which could lock the office out).
     """
@@ -120,10 +149,14 @@ def update_user(user: User, *, display_name: str, email: str, role: Role | str, 
     if role in (Role.KEEPER, Role.RESIDENTIAL, Role.CIVIL_DEFENCE) and not locations:
         raise InvalidInput(_l("This role needs at least one assigned location."), field="locations")
     _check_role_locations(role, locations)
+    rights_changed = (role != user.role or {l.id for l in locations} != {l.id for l in user.locations}
+                      or bool(active) != bool(user.active))
     user.display_name = display_name.strip()
     user.email = email.strip()
     user.role = role
     user.locations = locations
     user.active = active
     db.session.flush()
+    if rights_changed:
+        end_sessions(user)
     return user

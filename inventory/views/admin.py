@@ -1,12 +1,13 @@
 """Administration for the emergency office: users and their locations, data import."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_login.config import COOKIE_NAME
 
-from ..auth import access
+from ..auth import access, start_session
 from ..extensions import db
 from ..forms import ImportForm, UserForm, choices, new_token
 from ..i18n import is_english
@@ -70,12 +71,18 @@ def user_new():
 @access(Role.ADMIN)
 @one_time()
 def user_edit(user_id: int):
-    """Change a user's name, e-mail, role, locations, active flag or password."""
+    """Change a user's name, e-mail, role, locations, active flag or password.
+
+    A new password or a change of role, locations or active flag ends every
+    session of that user; an administrator changing their own password stays
+    signed in here on a new session.
+    """
     user = db.session.get(User, user_id)
     if user is None or user.role == Role.SYSTEM:
         abort(404)
     form = _user_form(user)
     if form.validate_on_submit():
+        version = user.session_version
         try:
             update_user(user, display_name=form.display_name.data or "", email=form.email.data or "",
                         role=form.role.data, location_ids=form.locations.data, active=form.active.data,
@@ -88,6 +95,9 @@ def user_edit(user_id: int):
             field = getattr(form, err.field or "", None)
             (field.errors.append if field is not None else form.form_errors.append)(str(err))
         else:
+            if user.id == current_user.id and user.session_version != version:
+                # Their own password changed: every other session ended, this one starts anew.
+                start_session(user, remember=current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in request.cookies)
             flash(_("User %(name)s saved.", name=user.username), "success")
             return redirect(url_for("admin.users"))
     status = 422 if request.method == "POST" else 200

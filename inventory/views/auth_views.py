@@ -1,19 +1,21 @@
 """Sign-in and sign-out."""
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for,
+)
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
-from ..auth import STAFF, access
-from ..extensions import db, limiter
-from flask_limiter.util import get_remote_address
+from ..auth import STAFF, access, clear_session, start_session
+from ..extensions import db
 from ..forms import LoginForm
 from ..models import User
-from ..services import clock
-from ..services.users import verify_password
+from ..services import clock, signin
+from ..services.users import end_sessions, verify_password
 
 bp = Blueprint("auth", __name__)
 
@@ -28,43 +30,72 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
-def _failed(response) -> bool:
-    """Only failed sign-ins count against the limits."""
-    return response.status_code == 401
-
-
-def _address_and_username() -> str:
-    username = (request.form.get("username") or "").strip().lower()[:64]
-    return f"{get_remote_address()}|{username}"
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @access(public=True)
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"],
-               key_func=_address_and_username, deduct_when=_failed)
-@limiter.limit(lambda: current_app.config["LOGIN_ADDRESS_RATE_LIMIT"], methods=["POST"], deduct_when=_failed)
 def login():
     """Sign-in page; on success go to ``?next=`` (same site only) or the dashboard.
 
-    Failed sign-ins are rate-limited against password guessing, per client
-    address and username (``LOGIN_RATE_LIMIT``, default 10 per minute and 50
-    per hour) and per address (``LOGIN_ADDRESS_RATE_LIMIT``, default 200 per
-    hour).  Successful sign-ins do not count, so a whole office behind one
-    address is not locked out by its daily work.
+    Password guessing is throttled in the database (:mod:`inventory.services.signin`),
+    so the limits hold across every worker process: per account, whatever the
+    address (``LOGIN_RATE_LIMIT``, default 10 per minute and 50 per hour), and per
+    client address, whatever the account (``LOGIN_ADDRESS_RATE_LIMIT``, default
+    200 per hour).  The client address is the connection's unless forwarded
+    addresses are trusted (``PROXY_FIX_X_FOR``).  While locked, every attempt —
+    the right password too — answers 429 without the password being checked.
+    Successful sign-ins do not count, so an office behind one address is not
+    locked out by its daily work.  ``LOGIN_THROTTLE_ENABLED`` turns it off (tests).
     """
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))
     form = LoginForm()
     if form.validate_on_submit():
+        attempt = None
+        if current_app.config.get("LOGIN_THROTTLE_ENABLED", True):
+            attempt, lock = _throttle(form.username.data)
+            if lock is not None:
+                return _locked(lock)
         user = db.session.scalar(db.select(User).where(User.username == form.username.data.strip()))
         if verify_password(user, form.password.data):
-            login_user(user, remember=form.remember.data)
+            if attempt is not None:
+                signin.close_attempt(attempt, None)
+            start_session(user, remember=form.remember.data)
             user.last_login_at = clock.now_utc()
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")) or url_for("main.dashboard"))
+        if attempt is not None:
+            signin.close_attempt(attempt, signin.FAILED)
+            db.session.commit()
+        current_app.logger.info("sign-in failed: user %r from %s", signin.throttle_key(form.username.data),
+                                request.remote_addr)
         flash(_("Wrong username or password."), "danger")
         return render_template("auth/login.html", form=form, demo=_demo_accounts()), 401
     return render_template("auth/login.html", form=form, demo=_demo_accounts())
+
+
+def _throttle(username: str):
+    """Record this attempt (committed, so every worker counts it) and return
+    ``(attempt, lock)``; ``lock`` is None when the attempt may be evaluated."""
+    config = current_app.config
+    account, address = signin.parse_limits(config["LOGIN_RATE_LIMIT"]), signin.parse_limits(
+        config["LOGIN_ADDRESS_RATE_LIMIT"])
+    keep = dt.timedelta(seconds=max((l.seconds for l in account + address), default=0))
+    now = clock.now_utc()
+    attempt = signin.open_attempt(username=username, address=request.remote_addr or "", now=now, keep=keep)
+    db.session.commit()
+    lock = signin.lock_for(attempt, account_limits=account, address_limits=address, now=now)
+    if lock is not None:
+        signin.close_attempt(attempt, signin.REFUSED)
+        db.session.commit()
+        current_app.logger.warning("sign-in refused, %s locked: user %r from %s", lock.scope,
+                                   signin.throttle_key(username), request.remote_addr)
+    return attempt, lock
+
+
+def _locked(lock: signin.Lock):
+    """The 429 page saying how many minutes to wait, with ``Retry-After`` in seconds."""
+    response = make_response(render_template("errors/429.html", minutes=lock.minutes), 429)
+    response.headers["Retry-After"] = str(lock.retry_after)
+    return response
 
 
 def _demo_accounts() -> list[tuple[str, str]]:
@@ -81,7 +112,11 @@ def _demo_accounts() -> list[tuple[str, str]]:
 @bp.post("/logout")
 @access(*STAFF)
 def logout():
-    """Sign out (POST, so that a link cannot sign someone out)."""
-    logout_user()
+    """Sign out (POST, so that a link cannot sign someone out): ends every session and
+    remember cookie of the user, on every device (OWASP ASVS 3.3.1)."""
+    end_sessions(current_user._get_current_object())
+    db.session.commit()
+    clear_session()
+    logout_user()  # after clearing: it asks for the remember cookie to be deleted
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))

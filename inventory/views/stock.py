@@ -17,7 +17,7 @@ from ..auth import (
 from ..extensions import db
 from ..forms import JournalFilterForm, choices
 from ..i18n import is_english
-from ..models import Batch, Item, Location, LocationKind, MovementKind, User
+from ..models import Batch, Item, Location, LocationKind, MovementKind
 from ..services import clock, queries
 from . import KIND_LABELS, NavEntry
 
@@ -151,7 +151,7 @@ def _journal_form() -> JournalFilterForm:
         (i.id, f"{i.code} {i.display_name('en' if is_english() else 'zh')}") for i in queries.active_items()])
     form.kind.choices = choices([(None, _("All kinds"))] + [(k.value, KIND_LABELS[k]) for k in MovementKind])
     form.user.choices = choices([(None, _("All users"))] + [
-        (u.id, u.name) for u in db.session.scalars(select(User).order_by(User.username))])
+        (u.id, u.name) for u in queries.journal_users(visible)])
     return form
 
 

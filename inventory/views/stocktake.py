@@ -133,6 +133,12 @@ class Entry:
     elsewhere: bool
     booked_visible: bool
 
+    @property
+    def hidden(self) -> bool:
+        """A batch of a location the user may not see, not (yet) in this count: the page shows
+        nothing of it (no item, lot, dates, unit or quantity), only that it is booked elsewhere."""
+        return self.line is None and not self.booked_visible
+
 
 def _entry(st: Stocktake, code: str | None, view: service.CountView) -> Entry | None:
     """The count entry for a scanned label code, or None (no code, or no such batch)."""
