@@ -3,8 +3,8 @@
 A repeated post of the same form finds its row and changes nothing; the unique
 ``key`` makes the database refuse a second row when two posts race.
 
-Revision ID: 0006_form_submissions
-Revises: 0005_alerts
+Revision ID: 0008_form_submissions
+Revises: 0007_sign_in_attempts
 Create Date: 2026-11-29 11:00:00.000000
 
 """
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0006_form_submissions"
-down_revision = "0005_alerts"
+revision = "0008_form_submissions"
+down_revision = "0007_sign_in_attempts"
 branch_labels = None
 depends_on = None
 
