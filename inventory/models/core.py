@@ -199,7 +199,8 @@ class Item(db.Model):
 
     ``unit_precision`` is the number of decimal places the unit allows:
     0 for bottles, cases and tents; 1–3 for litres or kilograms.
-    ``warning_days`` is the near-expiry warning period; ``inspection_interval_days``
+    ``warning_days`` is the near-expiry warning period when the item's category has no
+    lead days (the rule: inventory.services.expiry); ``inspection_interval_days``
     is set for equipment that needs periodic checks (e.g. monthly for
     extinguishers, GB 50444-2008).
     """
@@ -293,16 +294,6 @@ class Batch(db.Model):
     def is_expired(self, today: dt.date) -> bool:
         """True when the expiry date is before ``today`` (the expiry day itself is still usable)."""
         return self.expires_on is not None and self.expires_on < today
-
-    def expiry_status(self, today: dt.date) -> str:
-        """"expired", "expiring" (within the item's warning days) or "ok"."""
-        if self.expires_on is None:
-            return "ok"
-        if self.expires_on < today:
-            return "expired"
-        if (self.expires_on - today).days <= self.item.warning_days:
-            return "expiring"
-        return "ok"
 
     def __repr__(self) -> str:
         return f"<Batch {self.id} {self.label_code} qty={self.quantity}>"

@@ -45,11 +45,11 @@ from sqlalchemy.sql.expression import FunctionElement
 
 from ..extensions import db
 from ..models import (
-    Alert, AlertEvent, AlertEventKind, AlertFinding, AlertState, Batch, Category, Inspection, InspectionResult,
+    Alert, AlertEvent, AlertEventKind, AlertFinding, AlertState, Batch, Inspection, InspectionResult,
     Item, JobState, Location, LocationKind, Role, User, user_location,
 )
-from . import clock
-from .errors import AlreadyDone, InvalidInput, NotFound
+from . import clock, expiry
+from .errors import AlreadyDone, InvalidInput
 from .ledger import format_quantity
 from .sqlutil import days_between
 
@@ -61,9 +61,6 @@ FINDING_COLUMNS = ("subject", "location_id", "batch_id", "item_id", "level", "du
 ALERT_JOB_ID = "alerts.daily"
 #: Python findings are written in chunks of this many rows.
 CHUNK = 2000
-#: Lead-day lists: at most this many stages, each 1–3650 days.
-MAX_STAGES = 6
-MAX_LEAD_DAYS = 3650
 
 
 # --------------------------------------------------------------------------- registry
@@ -168,75 +165,13 @@ def _today(today: dt.date):
 
 
 # --------------------------------------------------------------------------- lead times
-
-
-def parse_lead_days(text: str | None, *, field: str = "expiry_lead_days") -> tuple[int, ...]:
-    """Parse lead days such as "90,30,7" (also "90/30/7", spaces, Chinese commas) into
-    ascending unique ints, e.g. (7, 30, 90); "" gives ().
-
-    Raises InvalidInput (naming ``field``) for anything that is not a list of
-    at most 6 whole numbers from 1 to 3650.
-    """
-    raw = (text or "").replace("，", ",").replace("/", ",").replace(" ", ",")
-    parts = [p for p in raw.split(",") if p.strip()]
-    try:
-        days = sorted({int(p) for p in parts})
-    except ValueError:
-        raise InvalidInput(_l("Lead days are whole numbers separated by commas, e.g. 90,30,7."),
-                           field=field) from None
-    if len(days) > MAX_STAGES or any(d < 1 or d > MAX_LEAD_DAYS for d in days):
-        raise InvalidInput(_l("Give at most %(n)s lead times, each from 1 to %(max)s days.", n=MAX_STAGES,
-                              max=MAX_LEAD_DAYS), field=field)
-    return tuple(days)
-
-
-def set_category_lead_days(category_code: str, text: str) -> Category:
-    """Store near-expiry lead days ("90,30,7"; "" = use each item's warning days) on a category.
-
-    Sub-categories without their own list inherit it (GB/T 38565 codes: a level
-    whose digits are 00 is the parent).  Raises NotFound for an unknown code
-    and InvalidInput for a bad list.  Flushes.
-    """
-    category = db.session.scalar(select(Category).where(Category.code == (category_code or "").strip()))
-    if category is None:
-        raise NotFound(_l("Unknown category code %(code)s.", code=category_code), field="category_code")
-    days = parse_lead_days(text)
-    category.expiry_lead_days = ",".join(str(d) for d in sorted(days, reverse=True))
-    db.session.flush()
-    return category
-
-
-def _ancestors(code: str) -> list[str]:
-    """The code itself, then its parents up to the top level (1010101 → 1010100 → 1010000 → 1000000)."""
-    out = [code]
-    for keep in (5, 3, 1):
-        parent = code[:keep] + "0" * (7 - keep)
-        if parent not in out:
-            out.append(parent)
-    return out
-
-
-def lead_days_by_category() -> dict[int, tuple[int, ...]]:
-    """Category id → ascending lead days, from the category or its nearest ancestor with a list.
-
-    Categories with no list in their chain are left out (their items use
-    ``Item.warning_days``).  A malformed stored list is logged and ignored.
-    """
-    rows = db.session.execute(select(Category.id, Category.code, Category.expiry_lead_days)).all()
-    own: dict[str, tuple[int, ...]] = {}
-    for _id, code, stored in rows:
-        if stored:
-            try:
-                own[code] = parse_lead_days(stored)
-            except InvalidInput:
-                log.warning("category %s has malformed expiry_lead_days %r; ignored", code, stored)
-    out = {}
-    for cat_id, code, _stored in rows:
-        for candidate in _ancestors(code):
-            if own.get(candidate):
-                out[cat_id] = own[candidate]
-                break
-    return out
+# Lead days live with the near-expiry rule in inventory/services/expiry.py (one definition for
+# alerts, pages and reports); these names stay importable from here.
+parse_lead_days = expiry.parse_lead_days
+set_category_lead_days = expiry.set_category_lead_days
+lead_days_by_category = expiry.lead_days_by_category
+MAX_STAGES = expiry.MAX_STAGES
+MAX_LEAD_DAYS = expiry.MAX_LEAD_DAYS
 
 
 def _stage(days_left, leads: tuple[int, ...]):
@@ -275,31 +210,18 @@ def expired(today: dt.date) -> Iterator[Select]:
 @rule("expiring", _l("Near expiry"), _l("Expires on %(due_on)s, in %(days)s days: %(quantity)s %(unit)s."),
       order=20)
 def expiring(today: dt.date) -> Iterator[Select]:
-    """Batches with stock expiring within their lead time; ``level`` is the stage reached.
+    """Batches with stock that are near expiry on ``today``; ``level`` is the stage reached.
 
-    Lead times come from the item's category (e.g. "90,30,7", inherited from a
-    parent category) or, when none is set, the item's ``warning_days``; so a
-    batch alerts 90 days ahead and again at 30 and 7 days.  Source: rotation
-    before expiry (轮换) in the work plan's "daily maintenance and renewal".
+    "Near expiry" and its stages are :mod:`inventory.services.expiry`'s rule, the one the
+    batch pages, dashboard and gap reports use: the item's category lead days (e.g.
+    "90,30,7", inherited from a parent category) or, when none is set, the item's
+    ``warning_days``; so a batch alerts 90 days ahead and again at 30 and 7 days.  Source:
+    rotation before expiry (轮换) in the work plan's "daily maintenance and renewal".
     """
-    days_left = days_between(Batch.expires_on, _today(today))
-    window = and_(Batch.expires_on.is_not(None), Batch.expires_on >= today)
-    groups: dict[tuple[int, ...], list[int]] = {}
-    for cat_id, leads in lead_days_by_category().items():
-        groups.setdefault(leads, []).append(cat_id)
-    listed: list[int] = []
-    for leads, cat_ids in sorted(groups.items()):
-        listed.extend(cat_ids)
-        yield (_batch_base().join(Item, Item.id == Batch.item_id)
-               .add_columns(*_batch_columns(_stage(days_left, leads), Batch.expires_on))
-               .where(window, Item.category_id.in_(cat_ids),
-                      Batch.expires_on <= today + dt.timedelta(days=leads[-1])))
-    default = (_batch_base().join(Item, Item.id == Batch.item_id)
-               .add_columns(*_batch_columns(Item.warning_days, Batch.expires_on))
-               .where(window, days_left <= Item.warning_days))
-    if listed:
-        default = default.where(Item.category_id.not_in(listed))
-    yield default
+    windows = expiry.expiry_windows()
+    yield (_batch_base().join(Item, Item.id == Batch.item_id)
+           .add_columns(*_batch_columns(windows.stage_sql(today), Batch.expires_on))
+           .where(windows.near_sql(today)))
 
 
 @rule("inspection_due", _l("Inspection due"),
