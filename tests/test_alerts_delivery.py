@@ -402,3 +402,20 @@ def test_digest_template_strings_are_all_translatable():
     for name in ("digest.txt", "digest.md"):
         for msgid in re.findall(r"_\('([^']+)'", (folder / name).read_text()):
             assert f"_('{msgid}'" in html, (name, msgid)
+
+
+def test_digest_lines_come_soonest_due_first(app, town, smtp_sink, f):
+    """Expired lots (due two days ago) first, then near-expiry lots by date whatever their stage:
+    the category's lead days (90/30/7) give the 6-day lot stage 7 and the 5-day lot (an item
+    without a category list) stage 30; the 5-day lot still comes first."""
+    use_smtp(app, smtp_sink)
+    alerts.set_category_lead_days("1000000", "90,30,7")
+    tool = f.item("T9", name_zh="应急灯", category_code="2000000", warning_days=30)
+    for days, item, lot in ((45, town["water"], "SOON-45"), (6, town["water"], "SOON-06"),
+                            (20, tool, "SOON-20"), (5, tool, "SOON-05")):
+        f.stock(town["dep"], item, 1, expires_on=TODAY + dt.timedelta(days=days), lot=lot)
+    f.commit()
+    run_alerts(TODAY)
+    body = text_of(smtp_sink.to("zhang@example.org")[0])
+    order = sorted((body.index(lot), lot) for lot in ("LOT-DEP", "SOON-05", "SOON-06", "SOON-20", "SOON-45"))
+    assert [lot for _i, lot in order] == ["LOT-DEP", "SOON-05", "SOON-06", "SOON-20", "SOON-45"]

@@ -256,3 +256,29 @@ def test_alert_pages_and_the_nav_count_use_constant_queries(client, raised, logi
     assert small_list[0] == big_list[0] <= 8
     # user, locations, near-expiry lead days, stock summary, conformity chart (4), open-alert count
     assert small_dash[0] == big_dash[0] <= 9
+
+
+def _due_spread(f, world):
+    """Alerts with due dates spread over rules and stages: category 1000000 has lead days
+    90/30/7; water (W1, category 1000000) and a tool item without a category list."""
+    alerts.set_category_lead_days("1000000", "90,30,7")
+    tool = f.item("T9", name_zh="应急灯", category_code="2000000", warning_days=30)
+    dep = world["dep"]
+    f.stock(dep, tool, 1, expires_on=TODAY + dt.timedelta(days=5), lot="DUE-05")    # level 30
+    f.stock(dep, world["water"], 1, expires_on=TODAY + dt.timedelta(days=6), lot="DUE-06")   # level 7
+    f.stock(dep, tool, 1, expires_on=TODAY + dt.timedelta(days=20), lot="DUE-20")   # level 30
+    f.stock(dep, world["water"], 1, expires_on=TODAY + dt.timedelta(days=45), lot="DUE-45")  # level 90
+    f.commit()
+    run()
+
+
+def test_the_alert_centre_lists_soonest_due_first(client, raised, login, f):
+    _due_spread(f, raised)
+    login(raised["users"]["keeper"])
+    body = client.get("/alerts").data.decode()
+    found = sorted((body.index(lot), lot) for lot in
+                   ("EXT-1", "W-OLD", "DUE-05", "DUE-06", "W-SOON", "DUE-20", "DUE-45"))
+    # The extinguisher's inspection fell due 15 days ago, W-OLD expired 3 days ago; then by expiry
+    # date whatever the rule or stage (W-SOON: 20 days, the same day as DUE-20, but level 30 in both).
+    assert [lot for _i, lot in found] == ["EXT-1", "W-OLD", "DUE-05", "DUE-06", "W-SOON", "DUE-20", "DUE-45"]
+    assert "W-2026" not in body  # 200 days left: not near expiry

@@ -560,15 +560,25 @@ class AlertFilter:
     location_id: int | None = None
 
 
+def due_order() -> tuple:
+    """ORDER BY terms for alert lists (alert centre, digests, export): by due date, soonest
+    first — overdue ones (expired, inspection overdue) before those still ahead — then alerts
+    without a date (restock, never counted); ties by rule order, then stage, then id.
+
+    Why: a keeper works down the list; a batch 5 days from expiry must not come after
+    batches with months left because of their rule or stage (issue 12, item 8)."""
+    rule_order = case({r.code: r.order for r in RULES.values()}, value=Alert.rule, else_=99)
+    return (Alert.due_on.is_(None), Alert.due_on, rule_order, Alert.level, Alert.id)
+
+
 def alert_query(user: User, flt: AlertFilter):
-    """The filtered alert list for ``user`` (urgent rules first, nearest date first), with
+    """The filtered alert list for ``user`` in :func:`due_order` (soonest due first), with
     location, item, batch and acknowledging user eager-loaded."""
     from sqlalchemy.orm import joinedload
 
-    order = case({r.code: r.order for r in RULES.values()}, value=Alert.rule, else_=99)
     stmt = (select(Alert).options(joinedload(Alert.location), joinedload(Alert.item),
                                   joinedload(Alert.batch), joinedload(Alert.acknowledged_by))
-            .order_by(order, Alert.level, Alert.due_on.is_(None), Alert.due_on, Alert.id))
+            .order_by(*due_order()))
     clause = visible_clause(user)
     if clause is not None:
         stmt = stmt.where(clause)

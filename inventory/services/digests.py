@@ -33,7 +33,7 @@ from ..auth import visible_location_ids
 from ..extensions import db
 from ..i18n import is_english
 from ..models import Alert, AlertPreference, AlertState, Notification, NotificationStatus, Role, User
-from .alerts import RULES, describe, dialect_insert, rules_in_order
+from .alerts import RULES, describe, dialect_insert, due_order, rules_in_order
 from .errors import InvalidInput
 
 #: A claimed message whose sender vanished (crash) may be claimed again after this long.
@@ -136,7 +136,8 @@ def collect(day: dt.date, name: str, ids: set[int] | None, after_run: int, throu
     """The digest of alerts raised in runs (``after_run``, ``through_run``] and still open at
     locations ``ids`` (None = all), or None when there is nothing new.  Three queries: counts by
     rule, the ids of the first lines (sorted on the alert table alone), those alerts with their
-    location, item and batch.  Render it inside ``force_locale`` for the recipient's language."""
+    location, item and batch.  Lines are in :func:`~.alerts.due_order` (soonest due first).
+    Render it inside ``force_locale`` for the recipient's language."""
     window = and_(Alert.state == AlertState.OPEN, Alert.raised_run > after_run, Alert.raised_run <= through_run)
     new_counts, active_counts = {}, {}
     for code, new, active in db.session.execute(_scoped(
@@ -147,10 +148,8 @@ def collect(day: dt.date, name: str, ids: set[int] | None, after_run: int, throu
     if not new_total:
         return None
     limit = int(current_app.config.get("ALERT_DIGEST_MAX_LINES", 40))
-    order = case({r.code: r.order for r in RULES.values()}, value=Alert.rule, else_=99)
     first = list(db.session.scalars(_scoped(
-        select(Alert.id).where(window)
-        .order_by(order, Alert.level, Alert.due_on.is_(None), Alert.due_on, Alert.id).limit(limit), ids)))
+        select(Alert.id).where(window).order_by(*due_order()).limit(limit), ids)))
     loaded = {a.id: a for a in db.session.scalars(
         select(Alert).where(Alert.id.in_(first or [-1]))
         .options(joinedload(Alert.location), joinedload(Alert.item), joinedload(Alert.batch))).unique()}
