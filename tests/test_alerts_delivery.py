@@ -274,8 +274,17 @@ def test_the_wecom_message_stays_within_its_size_limit(app, town, webhook_sink, 
     f.commit()
     run_alerts(TODAY)
     content = webhook_sink.posts[0][2]["markdown"]["content"]
-    assert 3000 < len(content.encode("utf-8")) <= 4096
-    assert content.endswith("…")
+    assert 3000 < len(content.encode("utf-8")) <= 4000
+    # Whole lines only, soonest due first (the four places' lots expired two days ago, before
+    # the 60 that expired yesterday), and the tail kept: the count of the rest and the link.
+    lines = [line for line in content.splitlines() if line.startswith("- ")]
+    assert all(line.endswith("需报废或更换。") for line in lines), lines[-1]
+    two_days_ago = (TODAY - dt.timedelta(days=2)).isoformat()
+    assert all(two_days_ago in line for line in lines[:4]) and len(lines) > 20
+    assert all("MANY-" in line and two_days_ago not in line for line in lines[4:])
+    assert f"……另有 {64 - len(lines)} 条，请在预警中心查看。" in content
+    assert "未解除（待处理或已确认）：64 条" in content
+    assert content.endswith("[打开预警中心](http://127.0.0.1:5000/alerts)")
 
 
 # --------------------------------------------------------------------------- a channel that is down

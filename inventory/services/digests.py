@@ -17,9 +17,11 @@ a failed send stays pending with its error and is retried with back-off.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from dataclasses import dataclass, field
+from typing import Callable
 from urllib.parse import urlsplit
 
 from flask import current_app, render_template
@@ -40,7 +42,8 @@ from .errors import InvalidInput
 STALE_CLAIM = dt.timedelta(minutes=15)
 #: Longest retry delay.
 MAX_RETRY_DELAY = dt.timedelta(hours=6)
-#: WeCom group-robot markdown content is limited to 4096 bytes of UTF-8.
+#: WeCom group-robot markdown content is limited to 4096 bytes of UTF-8 (企业微信 群机器人配置说明:
+#: "markdown.content … 最长不超过4096个字节，必须是utf8编码"); 96 bytes are kept spare.
 WECOM_MAX_BYTES = 4000
 
 
@@ -170,7 +173,8 @@ def collect(day: dt.date, name: str, ids: set[int] | None, after_run: int, throu
 
 
 def _render(digest: Digest, locale: str) -> dict:
-    """Subject, text, HTML and WeCom markdown of ``digest`` in ``locale``."""
+    """Subject, text, HTML and WeCom markdown of ``digest`` in ``locale``; the markdown is
+    shortened to :data:`WECOM_MAX_BYTES` by :func:`fit_markdown`."""
     with force_locale(locale):
         english = locale.startswith("en")
         subject = _("Emergency supplies alerts %(day)s: %(new)s new, %(active)s outstanding",
@@ -178,7 +182,36 @@ def _render(digest: Digest, locale: str) -> dict:
         ctx = dict(d=digest, subject=subject, english=english)
         return dict(subject=subject, text=render_template("alerts/digest.txt", **ctx),
                     html=render_template("alerts/digest.html", **ctx),
-                    markdown=render_template("alerts/digest.md", **ctx))
+                    markdown=fit_markdown(digest, lambda d: render_template("alerts/digest.md", **{**ctx, "d": d})))
+
+
+def fit_markdown(digest: Digest, render: Callable[[Digest], str], limit: int = WECOM_MAX_BYTES) -> str:
+    """The markdown ``render(digest)`` (str), at most ``limit`` bytes of UTF-8: when too long,
+    whole alert lines are dropped from the end (the most distant due dates: lines are
+    soonest first) and counted in the "… and N more" line, so the message keeps its tail —
+    that count, the outstanding total and the link to the alert centre.  Binary search over
+    the number of lines kept (a dozen renders at most).  Should even the digest without lines
+    exceed ``limit`` (it cannot with the stock templates), it is cut at a line break.
+    """
+    full = render(digest)
+    if len(full.encode("utf-8")) <= limit:
+        return full
+
+    def keep(n: int) -> str:
+        return render(dataclasses.replace(digest, lines=digest.lines[:n],
+                                          more=digest.more + len(digest.lines) - n))
+
+    low, high, best = 0, len(digest.lines) - 1, None
+    while low <= high:
+        mid = (low + high) // 2
+        text = keep(mid)
+        if len(text.encode("utf-8")) <= limit:
+            best, low = text, mid + 1
+        else:
+            high = mid - 1
+    if best is None:  # no room even for the head and tail: cut at a line break
+        best = keep(0).encode("utf-8")[:limit].decode("utf-8", errors="ignore").rsplit("\n", 1)[0]
+    return best
 
 
 def _collect_in(locale: str, **kwargs) -> Digest | None:
@@ -265,14 +298,12 @@ def build_digests(day: dt.date, run: int, now: dt.datetime) -> DigestReport:
 
 
 def webhook_payload(digest: Digest, content: dict, fmt: str) -> str:
-    """The JSON body for the webhook: a WeCom group-robot markdown message (``fmt`` "wecom",
-    content cut to 4000 bytes) or the digest as plain JSON (``fmt`` "json")."""
+    """The JSON body for the webhook: a WeCom group-robot markdown message (``fmt`` "wecom";
+    ``content["markdown"]`` already fits :data:`WECOM_MAX_BYTES`, see :func:`fit_markdown`) or
+    the digest as plain JSON (``fmt`` "json")."""
     if fmt == "wecom":
-        text = content["markdown"]
-        raw = text.encode("utf-8")
-        if len(raw) > WECOM_MAX_BYTES:
-            text = raw[:WECOM_MAX_BYTES].decode("utf-8", errors="ignore").rsplit("\n", 1)[0] + "\n…"
-        return json.dumps({"msgtype": "markdown", "markdown": {"content": text}}, ensure_ascii=False)
+        return json.dumps({"msgtype": "markdown", "markdown": {"content": content["markdown"]}},
+                          ensure_ascii=False)
     return json.dumps({
         "date": digest.day.isoformat(), "subject": content["subject"], "new": digest.new_total,
         "outstanding": digest.active_total, "new_by_rule": dict(digest.new_by_rule),
