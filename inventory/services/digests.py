@@ -362,6 +362,15 @@ def record_outcome(notification_id: int, token: str, error: str | None, now: dt.
     return msg
 
 
+def waiting() -> tuple[int, dt.datetime | None]:
+    """(messages still to be sent — pending, due or not, and claimed —, the earliest
+    ``next_attempt_at`` among pending ones that are not due at once, or None); one query."""
+    count, first = db.session.execute(
+        select(func.count(Notification.id), func.min(Notification.next_attempt_at))
+        .where(Notification.status.in_([NotificationStatus.PENDING, NotificationStatus.SENDING]))).one()
+    return int(count or 0), first
+
+
 def outbox_page(page: int, per_page: int = 50) -> tuple[list[Notification], bool]:
     """Messages newest first (admin page), with their user loaded; (rows, has next page)."""
     rows = list(db.session.scalars(
