@@ -28,7 +28,7 @@ from .scan import LabelSetting, Stocktake, StocktakeLine, StocktakeStatus
 from .types import Quantity
 from .users import Role, User, user_location
 from .alerts import (Alert, AlertEvent, AlertEventKind, AlertFinding, AlertPreference, AlertState, Inspection,
-                     InspectionResult, JobState, Notification, NotificationStatus)
+                     InspectionResult, JobState, Notification, NotificationResend, NotificationStatus)
 
 __all__ = [
     "Alert",
@@ -64,6 +64,7 @@ __all__ = [
     "LocationStandard",
     "Movement",
     "MovementKind",
+    "NotificationResend",
     "Quantity",
     "Role",
     "StandardBasis",

@@ -199,6 +199,9 @@ class Item(db.Model):
 
     ``unit_precision`` is the number of decimal places the unit allows:
     0 for bottles, cases and tents; 1–3 for litres or kilograms.
+    ``shelf_life_days`` or ``shelf_life_months`` (at most one) is the shelf life (保质期) that
+    gives a batch without a printed expiry date its expiry date
+    (inventory.services.expiry.expiry_from_shelf_life).
     ``warning_days`` is the near-expiry warning period when the item's category has no
     lead days (the rule: inventory.services.expiry); ``inspection_interval_days``
     is set for equipment that needs periodic checks (e.g. monthly for
@@ -216,6 +219,8 @@ class Item(db.Model):
     unit_precision: Mapped[int] = mapped_column(Integer, default=0)
     category_id: Mapped[int] = mapped_column(ForeignKey("category.id"), index=True)
     shelf_life_days: Mapped[int | None] = mapped_column(Integer)
+    #: Shelf life in months (保质期 N 个月), for packages that state it so; at most one of the two.
+    shelf_life_months: Mapped[int | None] = mapped_column(Integer)
     warning_days: Mapped[int] = mapped_column(Integer, default=30)
     inspection_interval_days: Mapped[int | None] = mapped_column(Integer)
     is_equipment: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -228,6 +233,8 @@ class Item(db.Model):
     __table_args__ = (
         CheckConstraint("unit_precision BETWEEN 0 AND 3", name="precision"),
         CheckConstraint("shelf_life_days IS NULL OR shelf_life_days > 0", name="shelf_life"),
+        CheckConstraint("shelf_life_months IS NULL OR (shelf_life_months > 0 AND shelf_life_days IS NULL)",
+                        name="shelf_life_months"),
         CheckConstraint("warning_days >= 0", name="warning"),
         CheckConstraint(
             "inspection_interval_days IS NULL OR inspection_interval_days > 0", name="inspection"

@@ -34,10 +34,19 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..auth import visible_location_ids
 from ..extensions import db
 from ..i18n import is_english
-from ..models import Alert, AlertPreference, AlertState, Notification, NotificationStatus, Role, User
+from ..models import (
+    Alert, AlertPreference, AlertState, Notification, NotificationResend, NotificationStatus, Role, User,
+)
 from .alerts import RULES, describe, dialect_insert, due_order, rules_in_order
-from .errors import InvalidInput
+from .errors import AlreadyDone, InvalidInput, NotFound
 
+#: Outbox states as the UI names them.
+NOTIFICATION_STATUS_LABELS = {
+    NotificationStatus.PENDING: _l("waiting"), NotificationStatus.SENDING: _l("sending"),
+    NotificationStatus.SENT: _l("sent"), NotificationStatus.FAILED: _l("failed"),
+}
+#: Channels as the UI names them.
+CHANNEL_LABELS = {"email": _l("E-mail"), "webhook": _l("Group robot (webhook)")}
 #: A claimed message whose sender vanished (crash) may be claimed again after this long.
 STALE_CLAIM = dt.timedelta(minutes=15)
 #: Longest retry delay.
@@ -371,6 +380,41 @@ def waiting() -> tuple[int, dt.datetime | None]:
     return int(count or 0), first
 
 
+def resend(notification_id: int, *, user: User, request_token: str, now: dt.datetime) -> Notification:
+    """Put a digest whose sending failed for good back in the outbox (an administrator's
+    "send again", e.g. after the mail server or robot was fixed): pending and due at once,
+    with a fresh retry budget; the next delivery pass sends it.  The attempts and the error
+    that stopped it are kept in a :class:`~inventory.models.NotificationResend` row with
+    ``user`` and ``now``.
+
+    ``request_token`` is the form's one-time token: a second post with the same token (double
+    tap, back and resend) raises AlreadyDone (``repeated_form``) and changes nothing.
+    Raises NotFound for an unknown message and InvalidInput when the token is missing or the
+    message has not failed (pending, sending or sent: nothing to send again).  Access is the
+    caller's check (administrators).  Flushes.
+    """
+    token = (request_token or "").strip()
+    if not token or len(token) > 64:
+        raise InvalidInput(_l("The form is incomplete; reload the page and try again."), field="request_token")
+    if db.session.scalar(select(NotificationResend.id).where(NotificationResend.request_token == token)):
+        raise AlreadyDone(_l("This digest was already sent again from this form; nothing was done twice."),
+                          repeated_form=True)
+    msg = db.session.get(Notification, notification_id)
+    if msg is None:
+        raise NotFound(_l("There is no such digest."), field="notification")
+    if msg.status != NotificationStatus.FAILED:
+        raise InvalidInput(_l("Only a digest whose sending failed can be sent again; this one is %(status)s.",
+                              status=NOTIFICATION_STATUS_LABELS[msg.status]), field="notification")
+    db.session.add(NotificationResend(notification_id=msg.id, request_token=token, user_id=user.id, at=now,
+                                      attempts_before=msg.attempts, error_before=msg.last_error or ""))
+    msg.status = NotificationStatus.PENDING
+    msg.attempts = 0
+    msg.next_attempt_at = None
+    msg.claimed_token = None
+    db.session.flush()
+    return msg
+
+
 def outbox_page(page: int, per_page: int = 50) -> tuple[list[Notification], bool]:
     """Messages newest first (admin page), with their user loaded; (rows, has next page)."""
     rows = list(db.session.scalars(
@@ -380,9 +424,10 @@ def outbox_page(page: int, per_page: int = 50) -> tuple[list[Notification], bool
 
 
 def outbox_counts() -> dict[str, int]:
-    """Messages by status."""
-    return {getattr(s, "value", s): n for s, n in db.session.execute(
+    """Messages by status value ("pending", "sending", "sent", "failed"), in that order."""
+    found = {getattr(s, "value", s): n for s, n in db.session.execute(
         select(Notification.status, func.count(Notification.id)).group_by(Notification.status))}
+    return {s.value: found[s.value] for s in NotificationStatus if s.value in found}
 
 
 # --------------------------------------------------------------------------- preferences
