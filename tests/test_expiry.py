@@ -149,3 +149,49 @@ def test_expiry_from_shelf_life(produced, kwargs, expected):
 def test_expiry_from_shelf_life_refuses_nonsense(kwargs):
     with pytest.raises(ValueError):
         expiry.expiry_from_shelf_life(dt.date(2026, 1, 1), **kwargs)
+
+
+@pytest.mark.parametrize("shelf, produced, expected", [
+    (dict(shelf_life_months=12), dt.date(2026, 1, 1), dt.date(2026, 12, 31)),
+    (dict(shelf_life_days=365), dt.date(2026, 1, 1), dt.date(2026, 12, 31)),
+    (dict(shelf_life_months=1), dt.date(2026, 1, 31), dt.date(2026, 2, 28)),
+    (dict(shelf_life_months=12), dt.date(2024, 2, 29), dt.date(2025, 2, 28)),
+    (dict(shelf_life_days=30), dt.date(2024, 2, 1), dt.date(2024, 3, 1)),
+])
+def test_a_receipt_without_expiry_date_gets_the_last_day_of_the_shelf_life(app, f, shelf, produced, expected):
+    """Through the ledger, as a keeper's receipt and an opening-stock import book it: the
+    production day is the first day of the shelf life (the batch was one day late before)."""
+    item = f.item("SL", name_zh="压缩饼干", **shelf)
+    dep = f.location("DEP")
+    batch = f.stock(dep, item, 10, produced_on=produced, allow_expired=True, days_ago=1)
+    assert batch.expires_on == expected
+
+
+def test_items_import_takes_a_shelf_life_in_months(app, f, english):
+    from inventory.models import Item
+    from inventory.services import importer
+
+    f.commit()
+    csv = ("物资编码,品名,计量单位,分类编码,保质期天数,保质期月数\n"
+           "M1,压缩饼干,箱,1000000,,36\nD1,瓶装水,箱,1000000,365,\n")
+    report = importer.import_items("items.csv", csv.encode(), dry_run=False)
+    assert report.ok, report.errors
+    db.session.commit()
+    got = {i.code: (i.shelf_life_days, i.shelf_life_months) for i in db.session.scalars(select(Item))}
+    assert got == {"M1": (None, 36), "D1": (365, None)}
+    both = "物资编码,品名,计量单位,分类编码,保质期天数,保质期月数\nX1,饼干,箱,1000000,365,12\n"
+    refused = importer.import_items("items.csv", both.encode(), dry_run=False)
+    assert not refused.ok
+    assert [(e.row, e.column, str(e.message)) for e in refused.errors] == [
+        (2, "shelf_life_months", "Give the shelf life in days or in months, not both.")]
+    db.session.rollback()
+    assert db.session.scalar(select(Item).where(Item.code == "X1")) is None
+
+
+def test_the_item_page_shows_a_shelf_life_in_months(app, f, client, login):
+    f.item("M1", name_zh="压缩饼干", shelf_life_months=36)
+    admin = f.user("admin", username="office2")
+    f.commit()
+    compile_catalogues()
+    login(admin)
+    assert re.search(r'id="shelf-life">36 个月<', client.get("/items/M1").data.decode())

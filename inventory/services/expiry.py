@@ -278,3 +278,14 @@ def expiry_from_shelf_life(produced_on: dt.date, *, days: int | None = None,
     if corresponding.day != produced_on.day:  # no such day in that month: its last day is the last
         return corresponding
     return corresponding - dt.timedelta(days=1)
+
+
+def shelf_life_expiry(item: Item, produced_on: dt.date) -> dt.date | None:
+    """The expiry date of a batch of ``item`` made on ``produced_on``, from the item's shelf
+    life (``shelf_life_days`` or ``shelf_life_months``) by :func:`expiry_from_shelf_life`;
+    None when the item has no shelf life."""
+    if item.shelf_life_months:
+        return expiry_from_shelf_life(produced_on, months=item.shelf_life_months)
+    if item.shelf_life_days:
+        return expiry_from_shelf_life(produced_on, days=item.shelf_life_days)
+    return None
