@@ -35,11 +35,14 @@ def sample_args(world) -> dict:
     from inventory.models import Alert, Notification
     from inventory.services import alerts
 
-    run = alerts.begin_run(alerts.ALERT_JOB_ID, dt.datetime(2026, 11, 29, 1, 0))
-    alerts.run_rules(dt.date(2026, 11, 29), run=run, now=dt.datetime(2026, 11, 29, 1, 0), codes=["expired"])
+    from .conftest import TODAY
+
+    now = dt.datetime.combine(TODAY, dt.time(1, 0))
+    run = alerts.begin_run(alerts.ALERT_JOB_ID, now)
+    alerts.run_rules(TODAY, run=run, now=now, codes=["expired"])
     alert = db.session.scalar(db.select(Alert).where(Alert.batch_id == world["old"].id))
     message = Notification(dedup_key="digest:email:sample", channel="email", recipient="office@example.org",
-                           digest_on=dt.date(2026, 11, 29), status="failed", attempts=12, last_error="SMTP down")
+                           digest_on=TODAY, status="failed", attempts=12, last_error="SMTP down")
     db.session.add(message)
     db.session.flush()
     return {"alert_id": alert.id, "notification_id": message.id}

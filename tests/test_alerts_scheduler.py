@@ -69,8 +69,8 @@ def test_create_app_starts_no_scheduler(tmp_path):
 
 
 def test_catch_up_after_a_missed_slot(app, expired_stock):
-    morning = dt.datetime(2026, 11, 29, 5, 0, tzinfo=SHANGHAI)
-    late = dt.datetime(2026, 11, 29, 9, 0, tzinfo=SHANGHAI)
+    morning = dt.datetime.combine(TODAY, dt.time(5, 0), tzinfo=SHANGHAI)
+    late = dt.datetime.combine(TODAY, dt.time(9, 0), tzinfo=SHANGHAI)
     assert catch_up_due(app, morning) is False      # 06:30 has not come yet
     assert catch_up_due(app, late) is True          # scheduler was down at 06:30
     run_alerts(TODAY)
@@ -212,9 +212,9 @@ def test_other_scheduler_settings_are_checked_too(app):
 
 def test_cli_deliver_reports_failures(app, expired_stock):
     app.config.update(ALERT_SMTP_HOST="127.0.0.1", ALERT_SMTP_PORT=free_port())
-    with time_machine.travel(dt.datetime(2026, 11, 29, 1, 0, tzinfo=dt.timezone.utc), tick=False):
+    with time_machine.travel(dt.datetime.combine(TODAY, dt.time(1, 0), tzinfo=dt.timezone.utc), tick=False):
         run_alerts(TODAY)
-    with time_machine.travel(dt.datetime(2026, 11, 29, 2, 0, tzinfo=dt.timezone.utc), tick=False):
+    with time_machine.travel(dt.datetime.combine(TODAY, dt.time(2, 0), tzinfo=dt.timezone.utc), tick=False):
         result = app.test_cli_runner().invoke(args=["alerts", "deliver"])
     assert result.exit_code == 1 and "0 sent, 1 waiting for a retry" in result.output
 

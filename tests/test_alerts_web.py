@@ -20,7 +20,7 @@ from inventory.services import alerts
 from .conftest import TODAY, IsolatedClient
 from .test_web_pages import query_counter  # noqa: F401  (fixture)
 
-NOW = dt.datetime(2026, 11, 29, 1, 0)
+NOW = dt.datetime.combine(TODAY, dt.time(1, 0))
 
 
 def run(today=TODAY):
@@ -134,7 +134,7 @@ def test_alert_detail_shows_history_and_escapes_names(client, raised, login, f):
     login(raised["users"]["admin"])
     body = client.get(f"/alerts/{alert.id}").data.decode()
     assert "&lt;script&gt;" in body and "<script>alert(1)" not in body
-    assert "已于 2026-11-26 过期：5 箱，需报废或更换。" in body
+    assert f"已于 {(TODAY - dt.timedelta(days=3)).isoformat()} 过期：5 箱，需报废或更换。" in body
     assert "每日检查" in body
 
 
