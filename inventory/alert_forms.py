@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField, SelectField, SubmitField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, HiddenField, SelectField, SelectMultipleField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from .forms import OneTimeForm, choices
 from .models import InspectionResult
@@ -30,3 +31,20 @@ class InspectionForm(OneTimeForm):
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=500)],
                          render_kw={"placeholder": _l("e.g. pressure gauge in the green zone, seal intact")})
     submit = SubmitField(_l("Record inspection"))
+
+
+class AcknowledgeManyForm(FlaskForm):
+    """"Acknowledge selected" in the alert centre: the ticked alert ids (checkboxes named
+    ``alert_ids``) and where to go back to.  Ids are only parsed here; which of them the user
+    may acknowledge is the service's decision."""
+
+    alert_ids = SelectMultipleField(coerce=int, validate_choice=False)
+    next = HiddenField()
+
+
+class ResendForm(FlaskForm):
+    """"Send again" for a failed digest (administrators): the one-time token the page rendered
+    (``new_token()`` per button; no default here, so a post without it is refused rather than
+    given a fresh token), so that a repeated post resends once."""
+
+    request_token = HiddenField(validators=[DataRequired(), Length(max=64)])

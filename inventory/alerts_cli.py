@@ -21,14 +21,23 @@ EVENTS = ("opened", "escalated", "reopened", "resolved")
 
 @alerts_cli.command("run")
 @click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Evaluate as of this date (YYYY-MM-DD); default today in TIMEZONE.")
+              help="Evaluate as of this date (YYYY-MM-DD); default today in TIMEZONE. "
+                   "Any other day than today needs --dry-run.")
 @click.option("--dry-run", is_flag=True, help="Report what would change and be sent; save and send nothing.")
 def run_command(day, dry_run: bool) -> None:
     """Evaluate every alert rule, write today's digests and send them (idempotent: a second run
-    the same day opens and sends nothing new)."""
+    the same day opens and sends nothing new).  Exit 1 if a digest could not be sent, 2 for
+    a date other than today without --dry-run (the alerts are today's state: a run "as of"
+    another day would resolve and reopen them by that day's dates and send digests)."""
     from .jobs import run_alerts
 
-    today = day.date() if day else clock.local_today()
+    local_today = clock.local_today()
+    today = day.date() if day else local_today
+    if today != local_today and not dry_run:
+        click.echo(f"Not run: {today.isoformat()} is not today ({local_today.isoformat()}). A real run "
+                   "for another day would rewrite today's alerts and send digests; add --dry-run to see "
+                   "what that day would raise (nothing is saved or sent).", err=True)
+        sys.exit(2)
     started = time.perf_counter()
     report = run_alerts(today, dry_run=dry_run)
     elapsed = time.perf_counter() - started
@@ -47,22 +56,30 @@ def run_command(day, dry_run: bool) -> None:
     click.echo(f"Digests {'that would be ' if dry_run else ''}written: {channels['email']} e-mail, "
                f"{channels['webhook']} webhook; {d.skipped} with nothing new; {d.existing} already written today.")
     if report.delivery is not None:
-        dl = report.delivery
-        click.echo(f"Delivery: {dl.sent} sent, {dl.retrying} waiting for a retry, {dl.failed} failed.")
-        for message_id, error in dl.errors:
-            click.echo(f"  message {message_id}: {error}", err=True)
+        _echo_delivery(report.delivery)
     click.echo(f"Took {elapsed:.2f} s.")
+    if report.delivery is not None and report.delivery.errors:
+        sys.exit(1)
+
+
+def _echo_delivery(report) -> None:
+    """Print a delivery report: counts, what still waits and when it is tried next, each error."""
+    click.echo(f"Delivery: {report.sent} sent, {report.waiting} waiting for a retry, {report.failed} failed.")
+    if report.waiting and report.next_attempt_at is not None:
+        click.echo(f"  next attempt at {clock.to_local(report.next_attempt_at):%Y-%m-%d %H:%M} "
+                   f"({clock.business_tz().key}).")
+    for message_id, error in report.errors:
+        click.echo(f"  message {message_id}: {error}", err=True)
 
 
 @alerts_cli.command("deliver")
 def deliver_command() -> None:
-    """Send digests that are waiting (a channel was down); exit 1 if any send failed."""
+    """Send digests that are due (a channel was down) and say how many still wait; exit 1 if
+    any send failed."""
     from .jobs import deliver_due
 
     report = deliver_due()
-    click.echo(f"Delivery: {report.sent} sent, {report.retrying} waiting for a retry, {report.failed} failed.")
-    for message_id, error in report.errors:
-        click.echo(f"  message {message_id}: {error}", err=True)
+    _echo_delivery(report)
     if report.errors:
         sys.exit(1)
 
@@ -98,10 +115,16 @@ def scheduler_command(list_jobs: bool) -> None:
     """Run the scheduler in this process (one per deployment; never inside web workers).
 
     Jobs and times come from inventory/jobs.py and config.py; stop with Ctrl-C or SIGTERM.
+    A malformed setting (e.g. ALERT_DAILY_AT=6.30) is named and the command exits 2.
     """
-    from .jobs import JOBS, build_scheduler
+    from .jobs import JOBS, SettingError, build_scheduler, check_settings
 
     app = current_app._get_current_object()
+    try:
+        check_settings(app.config)
+    except SettingError as err:
+        click.echo(f"Scheduler not started: {err}", err=True)
+        sys.exit(2)
     if list_jobs:
         from zoneinfo import ZoneInfo
 

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask, current_app
 
@@ -36,13 +37,18 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class DeliveryReport:
-    """Messages sent, still waiting for a retry, and given up, in one delivery pass; ``errors``
-    as (message id, reason)."""
+    """One delivery pass: messages ``sent``, ``retrying`` (this pass's send failed, tried again
+    later), ``failed`` (given up in this pass); ``errors`` as (message id, reason).  After the
+    pass: ``waiting`` = every message still in the outbox to be sent (pending, whether or not
+    its retry is due yet, and claimed ones), and ``next_attempt_at`` the earliest retry (naive
+    UTC; None when one is due now or nothing waits)."""
 
     sent: int = 0
     retrying: int = 0
     failed: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
+    waiting: int = 0
+    next_attempt_at: dt.datetime | None = None
 
 
 @dataclass
@@ -91,7 +97,7 @@ def _summary_text(summary: alerts.RunSummary, written: digests.DigestReport) -> 
 def deliver_due(limit: int = 50) -> DeliveryReport:
     """Send every outbox message that is due, ``limit`` at a time: claim and commit, send, record
     the outcome and commit per message.  A channel that is down leaves the message pending with
-    its error (logged) for the next pass; nothing is lost."""
+    its error (logged) for the next pass; nothing is lost.  The report counts what still waits."""
     report = DeliveryReport()
     token = uuid.uuid4().hex
     config = current_app.config
@@ -123,6 +129,8 @@ def deliver_due(limit: int = 50) -> DeliveryReport:
                     log.warning("digest %s not sent (attempt %s, next at %s UTC): %s", message_id,
                                 outcome.attempts, outcome.next_attempt_at, error)
         if len(ids) < limit:
+            report.waiting, report.next_attempt_at = digests.waiting()
+            db.session.commit()
             return report
 
 
@@ -142,14 +150,44 @@ def deliver_job() -> None:
         log.info("alerts.deliver: %s sent, %s retrying, %s failed", report.sent, report.retrying, report.failed)
 
 
+class SettingError(ValueError):
+    """A scheduler setting is malformed; ``str(err)`` names the setting, the bad value and the
+    expected form, ready to show to whoever starts the scheduler."""
+
+
+_HH_MM = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
+
+
 def daily_at(config: Mapping) -> tuple[int, int]:
-    """``ALERT_DAILY_AT`` ("HH:MM") as (hour, minute); raises ValueError when malformed."""
-    text = str(config.get("ALERT_DAILY_AT", "06:30")).strip()
-    hour, _, minute = text.partition(":")
-    h, m = int(hour), int(minute or 0)
-    if not (0 <= h < 24 and 0 <= m < 60):
-        raise ValueError(f"ALERT_DAILY_AT must be HH:MM, not {text!r}")
-    return h, m
+    """``ALERT_DAILY_AT`` ("HH:MM", 24-hour, local ``TIMEZONE``; "7:05" is accepted) as
+    (hour, minute).  Raises :class:`SettingError` for anything else ("6.30", "25:00", "6")."""
+    raw = config.get("ALERT_DAILY_AT", "06:30")
+    text = str(raw if raw is not None else "").strip()
+    match = _HH_MM.fullmatch(text)
+    if match is None:
+        raise SettingError(f"ALERT_DAILY_AT must be a time of day as HH:MM (24-hour, e.g. 06:30), "
+                           f"not {text!r}.")
+    return int(match.group(1)), int(match.group(2))
+
+
+def check_settings(config: Mapping) -> None:
+    """Check every setting the scheduler parses (``ALERT_DAILY_AT``, ``TIMEZONE``,
+    ``ALERT_DELIVER_EVERY_MINUTES``) before it starts; raises :class:`SettingError` naming
+    the first bad one."""
+    daily_at(config)
+    zone = config.get("TIMEZONE", clock.DEFAULT_TZ)
+    try:
+        ZoneInfo(str(zone))
+    except (ValueError, ZoneInfoNotFoundError):
+        raise SettingError(f"TIMEZONE must be an IANA time zone such as Asia/Shanghai, not {zone!r}.") from None
+    every = config.get("ALERT_DELIVER_EVERY_MINUTES", 10)
+    try:
+        ok = int(every) >= 1
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise SettingError(f"ALERT_DELIVER_EVERY_MINUTES must be a whole number of minutes, 1 or more, "
+                           f"not {every!r}.")
 
 
 def _daily_trigger(config: Mapping, tz: ZoneInfo):

@@ -19,7 +19,8 @@ Example::
 
 from .layouts import LAYOUTS, Layout, get_layout
 from .model import BatchLabel, ItemLabel, Label, LocationLabel
-from .render import calibration_page, qr_matrix, render
+from .calibration import calibration_page, calibration_plan
+from .render import qr_matrix, render
 
 # The font API is loaded lazily (PEP 562) so that `python -m labels.fonts build` runs
 # the module as __main__ without it having been imported by the package first.
@@ -47,6 +48,7 @@ __all__ = [
     "LocationLabel",
     "MissingGlyphError",
     "calibration_page",
+    "calibration_plan",
     "check_text",
     "ensure_font",
     "font_path",

@@ -24,7 +24,7 @@ a4-3x8 places every row within 0.5 mm of theirs (its rows start 0.5 mm down, 0.1
 shorter each), well inside the 4 mm padding; a calibration offset absorbs the rest.
 
 Calibration: printers shift the whole image by a millimetre or two. The keeper prints
-:func:`labels.render.calibration_page` on a real sheet, reads the shift off its scales,
+:func:`labels.calibration.calibration_page` on a real sheet, reads the shift off its scales,
 and the app stores it per printer and applies it with :meth:`Layout.with_offset`.
 """
 

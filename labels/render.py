@@ -1,7 +1,7 @@
 """Label records + a layout -> PDF bytes.
 
 :func:`render` prints :mod:`labels.model` records on a :class:`labels.layouts.Layout`;
-:func:`calibration_page` prints the alignment sheet for a layout.
+the alignment sheet is :func:`labels.calibration.calibration_page`.
 
 Each label has the QR code on the left (top-aligned, with the code text under it when
 there is room) and the text on the right: the title (item or location name) then one
@@ -37,7 +37,7 @@ from reportlab.pdfgen import canvas as rl_canvas
 from .layouts import DOT_MM, MIN_MODULE_MM, Layout
 from .model import BatchLabel, ItemLabel, Label, LocationLabel, validate_payload
 
-__all__ = ["calibration_page", "qr_matrix", "render"]
+__all__ = ["qr_matrix", "render"]
 
 MM = 72.0 / 25.4  # points per millimetre
 
@@ -620,116 +620,4 @@ def render(labels: Sequence[Label], layout: Layout, *, start: int = 0) -> bytes:
             _draw_label(c, face, plan, layout, x, y)
         c.showPage()
         c.save()
-    return buf.getvalue()
-
-
-# =========================================================================== calibration
-
-
-def calibration_page(layout: Layout) -> bytes:
-    """One page that shows where this layout prints, for lining up a printer.
-
-    Print it on a real label sheet (or roll) with the layout's current offset. It draws,
-    all shifted by that offset:
-
-    * every label outline, with crosshairs at its four corners and its centre, and its
-      position number (1-based: the number a keeper sees; ``start`` = number - 1);
-    * millimetre rulers along the four page edges (a tick per mm, numbers every 10 mm);
-    * on each label edge, a +-3 mm scale across the edge. Where the die-cut edge of the
-      real label crosses the scale, read the number and ADD it to the current offset
-      (left/right edges give dx, top/bottom edges give dy; positive = move right/down).
-
-    Returns:
-        PDF bytes, one page of the layout's page size, font embedded.
-
-    Raises:
-        TypeError: ``layout`` is not a :class:`Layout`.
-    """
-    if not isinstance(layout, Layout):
-        raise TypeError(f"layout must be a labels.Layout, got {type(layout).__name__}")
-    with _binary_streams():
-        return _calibration(layout)
-
-
-def _calibration(layout: Layout) -> bytes:
-    face = _fonts().register_fonts()
-    W, H = layout.page_width, layout.page_height
-    dx, dy = layout.offset_x, layout.offset_y
-    buf = io.BytesIO()
-    c = _new_canvas(buf, layout, face, "标签校准页")
-
-    def P(x: float, y: float) -> tuple[float, float]:  # mm from top-left -> pt
-        return x * MM, (H - y) * MM
-
-    def line(x1, y1, x2, y2):
-        c.line(*P(x1, y1), *P(x2, y2))
-
-    def text(x, y, s, size, anchor="left"):
-        _fonts().check_text(s)
-        c.setFont(face, size)
-        draw = {"left": c.drawString, "centre": c.drawCentredString, "right": c.drawRightString}[anchor]
-        draw(*P(x, y), s)
-
-    c.setLineWidth(0.25)
-    c.setStrokeGray(0)
-
-    # Rulers along the page edges, in page mm + offset (what the printer really does).
-    for k in range(0, int(W) + 1):
-        t = 3.0 if k % 10 == 0 else (2.0 if k % 5 == 0 else 1.0)
-        line(k + dx, 0 + dy, k + dx, t + dy)
-        line(k + dx, H + dy, k + dx, H - t + dy)
-        if k % 10 == 0 and 0 < k < W:
-            text(k + dx, 5.2 + dy, str(k), 4.5, "centre")
-    for k in range(0, int(H) + 1):
-        t = 3.0 if k % 10 == 0 else (2.0 if k % 5 == 0 else 1.0)
-        line(0 + dx, k + dy, t + dx, k + dy)
-        line(W + dx, k + dy, W - t + dx, k + dy)
-        if k % 10 == 0 and 0 < k < H:
-            text(3.6 + dx, k + 1.5 + dy, str(k), 4.5)
-
-    small = min(layout.label_width, layout.label_height)
-    for pos in range(layout.per_page):
-        x, y, w, h = layout.cell(pos)
-        c.setLineWidth(0.25)
-        c.rect(*P(x, y + h), w * MM, h * MM, stroke=1, fill=0)
-        arm = min(3.0, small / 8)
-        for cx, cy in ((x, y), (x + w, y), (x, y + h), (x + w, y + h), (x + w / 2, y + h / 2)):
-            line(cx - arm, cy, cx + arm, cy)
-            line(cx, cy - arm, cx, cy + arm)
-        c.circle(*P(x + w / 2, y + h / 2), arm / 2 * MM, stroke=1, fill=0)
-
-        # +-3 mm scales across each edge. Tick v sits at (edge + offset + v); if the
-        # printer shifts by s, the die-cut edge meets tick v = -(offset + s), and the
-        # offset that cancels s is offset + v: "add the number you read".
-        c.setLineWidth(0.15)
-        mx, my = x + w * 0.12, y + h / 4  # clear of the crosshairs and the centred text
-        for k2 in range(-6, 7):
-            v = k2 / 2
-            t = 1.6 if k2 % 2 == 0 else 0.9
-            line(x + v, my - t / 2, x + v, my + t / 2)
-            line(x + w + v, my - t / 2, x + w + v, my + t / 2)
-            line(mx - t / 2, y + v, mx + t / 2, y + v)
-            line(mx - t / 2, y + h + v, mx + t / 2, y + h + v)
-        for v in (-2, 2):
-            lab = f"{v:+d}"
-            text(x + v, my + 2.4, lab, 3.5, "centre")
-            text(x + w + v, my + 2.4, lab, 3.5, "centre")
-            text(mx + 1.2, y + v + 0.5, lab, 3.5)
-            text(mx + 1.2, y + h + v + 0.5, lab, 3.5)
-
-        num = str(pos + 1)
-        size = min(14.0, h * MM / 3)
-        text(x + w / 2, y + h / 2 - arm - 1.0, num, size, "centre")
-        if pos == 0 or layout.is_single:
-            info = [
-                f"{layout.title_zh}",
-                f"偏移 dx {dx:+.1f} mm，dy {dy:+.1f} mm",
-                "裁切线所在刻度 + 当前偏移 = 新偏移",
-                "dx 向右为正，dy 向下为正",
-            ]
-            isz = min(6.0, w * MM / 26)
-            for i, s in enumerate(info):
-                text(x + w / 2, y + h / 2 + arm + 2.5 + i * isz / MM * 1.25, s, isz, "centre")
-    c.showPage()
-    c.save()
     return buf.getvalue()

@@ -8,9 +8,13 @@ from __future__ import annotations
 STAFF = {"admin", "keeper", "civil_defence", "residential", "viewer"}
 SEE_DEP = {"admin", "keeper", "viewer"}
 ACT_AT_DEP = {"admin", "keeper"}
+ACTORS = STAFF - {"viewer"}
 
 EXPECTED = {
     "alerts.index": STAFF,
+    "alerts.export": STAFF,
+    "alerts.acknowledge_many": ACTORS,
+    "alerts.resend": {"admin"},
     "alerts.settings": STAFF,
     "alerts.detail": SEE_DEP,
     "alerts.acknowledge": ACT_AT_DEP,
@@ -23,11 +27,12 @@ EXPECTED = {
 def sample_args(world) -> dict:
     """``alert_id``: an open alert at DEP (from a real rule run).  Inspection routes use
     ``batch_id`` (the water batch at DEP): the pages answer for it, and recording is refused
-    with a 422 form error, which still counts as reaching the route."""
+    with a 422 form error, which still counts as reaching the route.  ``notification_id``: a
+    failed digest (an empty post is refused with a message: the route was reached)."""
     import datetime as dt
 
     from inventory.extensions import db
-    from inventory.models import Alert
+    from inventory.models import Alert, Notification
     from inventory.services import alerts
 
     from .conftest import TODAY
@@ -36,4 +41,8 @@ def sample_args(world) -> dict:
     run = alerts.begin_run(alerts.ALERT_JOB_ID, now)
     alerts.run_rules(TODAY, run=run, now=now, codes=["expired"])
     alert = db.session.scalar(db.select(Alert).where(Alert.batch_id == world["old"].id))
-    return {"alert_id": alert.id}
+    message = Notification(dedup_key="digest:email:sample", channel="email", recipient="office@example.org",
+                           digest_on=TODAY, status="failed", attempts=12, last_error="SMTP down")
+    db.session.add(message)
+    db.session.flush()
+    return {"alert_id": alert.id, "notification_id": message.id}

@@ -25,8 +25,10 @@ from inventory.services import alerts
 
 from .conftest import TODAY
 
+#: The tests' "today" as the digests print it.
+DAY = TODAY.isoformat()
 #: 09:00 in Shanghai on the tests' "today".
-NOW = dt.datetime(2026, 11, 29, 1, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime.combine(TODAY, dt.time(1, 0), tzinfo=dt.timezone.utc)
 
 
 def free_port() -> int:
@@ -156,11 +158,12 @@ def test_one_digest_per_person_scoped_to_their_locations(app, town, smtp_sink):
     assert lots_in("juyuan@example.org") == {"LOT-RES"}
     # In the recipient's language: Chinese by default, English for the keeper who chose it.
     (office,) = smtp_sink.to("office@example.org")
-    assert office["Subject"] == "应急物资预警日报 2026-11-29：新增 4 条，待处理 4 条"
+    assert office["Subject"] == f"应急物资预警日报 {DAY}：新增 4 条，待处理 4 条"
     assert "已过期" in text_of(office) and "海尚源深储备库" in text_of(office)
     (keeper,) = smtp_sink.to("zhang@example.org")
-    assert keeper["Subject"] == "Emergency supplies alerts 2026-11-29: 1 new, 1 outstanding"
-    assert "Expired on 2026-11-27: 5 箱 to dispose of or replace." in text_of(keeper)
+    assert keeper["Subject"] == f"Emergency supplies alerts {DAY}: 1 new, 1 outstanding"
+    expired_on = (TODAY - dt.timedelta(days=2)).isoformat()
+    assert f"Expired on {expired_on}: 5 箱 to dispose of or replace." in text_of(keeper)
     assert "http://127.0.0.1:5000/alerts/" in text_of(keeper)
     html = keeper.get_body(("html",)).get_content()
     assert "LOT-DEP" in html and "LOT-MF" not in html
@@ -185,7 +188,8 @@ def test_a_second_run_sends_nothing_new_and_the_next_day_only_what_is_new(app, t
     for message in new:
         assert "LOT-NEW" in text_of(message) and "LOT-DEP" not in text_of(message)
     (keeper,) = [m for m in new if m["To"] == "zhang@example.org"]
-    assert keeper["Subject"] == "Emergency supplies alerts 2026-11-30: 1 new, 2 outstanding"
+    tomorrow = (TODAY + dt.timedelta(days=1)).isoformat()
+    assert keeper["Subject"] == f"Emergency supplies alerts {tomorrow}: 1 new, 2 outstanding"
 
 
 def test_preferences_decide_who_gets_mail(app, town, smtp_sink):
@@ -237,7 +241,7 @@ def test_webhook_gets_one_office_wide_wecom_digest(app, town, webhook_sink):
     assert path == "/cgi-bin/webhook/send?key=ROBOT-KEY" and content_type.startswith("application/json")
     assert body["msgtype"] == "markdown"
     content = body["markdown"]["content"]
-    assert content.startswith("**应急物资预警日报 2026-11-29：新增 4 条，待处理 4 条**")
+    assert content.startswith(f"**应急物资预警日报 {DAY}：新增 4 条，待处理 4 条**")
     assert all(lot in content for lot in ("LOT-DEP", "LOT-MF", "LOT-RES", "LOT-RES2"))
     message = db.session.scalar(select(Notification).where(Notification.channel == "webhook"))
     assert (message.status, message.attempts, message.user_id) == (NotificationStatus.SENT, 1, None)
@@ -248,10 +252,10 @@ def test_webhook_plain_json(app, town, webhook_sink):
                       ALERT_WEBHOOK_FORMAT="json", ALERT_WEBHOOK_LOCALE="en")
     run_alerts(TODAY)
     (_path, _type, body) = webhook_sink.posts[0]
-    assert (body["date"], body["new"], body["outstanding"]) == ("2026-11-29", 4, 4)
+    assert (body["date"], body["new"], body["outstanding"]) == (DAY, 4, 4)
     assert body["new_by_rule"] == {"Expired": 4}
     assert sorted(a["lot"] for a in body["alerts"]) == ["LOT-DEP", "LOT-MF", "LOT-RES", "LOT-RES2"]
-    assert body["subject"] == "Emergency supplies alerts 2026-11-29: 4 new, 4 outstanding"
+    assert body["subject"] == f"Emergency supplies alerts {DAY}: 4 new, 4 outstanding"
 
 
 def test_a_wecom_error_code_is_a_failed_send_and_the_key_stays_out_of_the_log(app, town, webhook_sink):
@@ -274,8 +278,17 @@ def test_the_wecom_message_stays_within_its_size_limit(app, town, webhook_sink, 
     f.commit()
     run_alerts(TODAY)
     content = webhook_sink.posts[0][2]["markdown"]["content"]
-    assert 3000 < len(content.encode("utf-8")) <= 4096
-    assert content.endswith("…")
+    assert 3000 < len(content.encode("utf-8")) <= 4000
+    # Whole lines only, soonest due first (the four places' lots expired two days ago, before
+    # the 60 that expired yesterday), and the tail kept: the count of the rest and the link.
+    lines = [line for line in content.splitlines() if line.startswith("- ")]
+    assert all(line.endswith("需报废或更换。") for line in lines), lines[-1]
+    two_days_ago = (TODAY - dt.timedelta(days=2)).isoformat()
+    assert all(two_days_ago in line for line in lines[:4]) and len(lines) > 20
+    assert all("MANY-" in line and two_days_ago not in line for line in lines[4:])
+    assert f"……另有 {64 - len(lines)} 条，请在预警中心查看。" in content
+    assert "未解除（待处理或已确认）：64 条" in content
+    assert content.endswith("[打开预警中心](http://127.0.0.1:5000/alerts)")
 
 
 # --------------------------------------------------------------------------- a channel that is down
@@ -402,3 +415,20 @@ def test_digest_template_strings_are_all_translatable():
     for name in ("digest.txt", "digest.md"):
         for msgid in re.findall(r"_\('([^']+)'", (folder / name).read_text()):
             assert f"_('{msgid}'" in html, (name, msgid)
+
+
+def test_digest_lines_come_soonest_due_first(app, town, smtp_sink, f):
+    """Expired lots (due two days ago) first, then near-expiry lots by date whatever their stage:
+    the category's lead days (90/30/7) give the 6-day lot stage 7 and the 5-day lot (an item
+    without a category list) stage 30; the 5-day lot still comes first."""
+    use_smtp(app, smtp_sink)
+    alerts.set_category_lead_days("1000000", "90,30,7")
+    tool = f.item("T9", name_zh="应急灯", category_code="2000000", warning_days=30)
+    for days, item, lot in ((45, town["water"], "SOON-45"), (6, town["water"], "SOON-06"),
+                            (20, tool, "SOON-20"), (5, tool, "SOON-05")):
+        f.stock(town["dep"], item, 1, expires_on=TODAY + dt.timedelta(days=days), lot=lot)
+    f.commit()
+    run_alerts(TODAY)
+    body = text_of(smtp_sink.to("zhang@example.org")[0])
+    order = sorted((body.index(lot), lot) for lot in ("LOT-DEP", "SOON-05", "SOON-06", "SOON-20", "SOON-45"))
+    assert [lot for _i, lot in order] == ["LOT-DEP", "SOON-05", "SOON-06", "SOON-20", "SOON-45"]

@@ -19,7 +19,7 @@ from inventory.services.errors import AlreadyDone, InvalidInput, NotFound
 
 from .conftest import TODAY
 
-NOW = dt.datetime(2026, 11, 29, 1, 0)  # 09:00 in Shanghai
+NOW = dt.datetime.combine(TODAY, dt.time(1, 0))  # 09:00 in Shanghai
 
 
 def run(today: dt.date = TODAY, codes=None, now: dt.datetime = NOW) -> alerts.RunSummary:
@@ -329,7 +329,8 @@ def test_contract_ending_in_stages(any_app, f, english):
     run(codes=["contract_ending"])
     assert state("contract_ending") == {f"location:{soon.id}": ("open", 30), f"location:{ended.id}": ("open", 0)}
     alert = db.session.scalar(select(Alert).where(Alert.location_id == soon.id))
-    assert alerts.describe(alert, TODAY) == "The agreement XY-1 with 示例超市 ends on 2026-12-19 (20 days)."
+    ends = (TODAY + dt.timedelta(days=20)).isoformat()
+    assert alerts.describe(alert, TODAY) == f"The agreement XY-1 with 示例超市 ends on {ends} (20 days)."
     # The contract is renewed: the alert resolves.
     soon.contract_ends_on = days(400)
     f.commit()

@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from inventory import create_app
 from inventory.extensions import db
-from inventory.jobs import JOBS, build_scheduler, catch_up_due, daily_at, run_alerts
+from inventory.jobs import JOBS, SettingError, build_scheduler, catch_up_due, daily_at, run_alerts
 from inventory.models import Alert, JobState, Notification
 
 from . import clocked
@@ -69,8 +69,8 @@ def test_create_app_starts_no_scheduler(tmp_path):
 
 
 def test_catch_up_after_a_missed_slot(app, expired_stock):
-    morning = dt.datetime(2026, 11, 29, 5, 0, tzinfo=SHANGHAI)
-    late = dt.datetime(2026, 11, 29, 9, 0, tzinfo=SHANGHAI)
+    morning = dt.datetime.combine(TODAY, dt.time(5, 0), tzinfo=SHANGHAI)
+    late = dt.datetime.combine(TODAY, dt.time(9, 0), tzinfo=SHANGHAI)
     assert catch_up_due(app, morning) is False      # 06:30 has not come yet
     assert catch_up_due(app, late) is True          # scheduler was down at 06:30
     run_alerts(TODAY)
@@ -83,13 +83,13 @@ def test_catch_up_after_a_missed_slot(app, expired_stock):
 
 def test_cli_run_prints_the_table_and_a_second_run_opens_nothing(app, expired_stock):
     runner = app.test_cli_runner()
-    first = runner.invoke(args=["alerts", "run", "--date", "2026-11-29"])
+    first = runner.invoke(args=["alerts", "run", "--date", TODAY.isoformat()])
     assert first.exit_code == 0, first.output
     lines = first.output.splitlines()
-    assert lines[0] == "Alert run 1 for 2026-11-29"
+    assert lines[0] == f"Alert run 1 for {TODAY.isoformat()}"
     assert "  expired                    1         0         0         0         1" in lines
     assert "  expiring                   1         0         0         0         1" in lines
-    second = runner.invoke(args=["alerts", "run", "--date", "2026-11-29"])
+    second = runner.invoke(args=["alerts", "run", "--date", TODAY.isoformat()])
     assert "  expired                    0         0         0         0         1" in second.output.splitlines()
     db.session.expire_all()
     assert db.session.scalar(select(func.count(Alert.id))) == 2
@@ -99,7 +99,7 @@ def test_cli_run_prints_the_table_and_a_second_run_opens_nothing(app, expired_st
 
 def test_cli_dry_run_and_bad_date(app, expired_stock):
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["alerts", "run", "--date", "2026-11-29", "--dry-run"])
+    result = runner.invoke(args=["alerts", "run", "--date", TODAY.isoformat(), "--dry-run"])
     assert result.exit_code == 0 and "dry run: nothing was saved or sent" in result.output
     assert db.session.scalar(select(func.count(Alert.id))) == 0
     bad = runner.invoke(args=["alerts", "run", "--date", "29.11.2026"])
@@ -127,11 +127,94 @@ def test_cli_lead_times(app):
     assert bad.exit_code == 2 and "Cannot set lead days" in bad.output
 
 
+def _alert_rows():
+    db.session.expire_all()
+    return sorted((a.rule, a.subject, a.state.value, a.level, a.changed_run)
+                  for a in db.session.scalars(select(Alert)))
+
+
+@pytest.mark.parametrize("offset", [-2, 3])
+def test_cli_run_for_another_day_needs_dry_run_and_then_changes_nothing(app, expired_stock, smtp_sink,  # noqa: F811
+                                                                        offset):
+    app.config.update(ALERT_SMTP_HOST="127.0.0.1", ALERT_SMTP_PORT=smtp_sink.port)
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["alerts", "run"]).exit_code == 0
+    before, sent = _alert_rows(), len(smtp_sink.messages)
+    assert before == [("expired", "batch:1", "open", 0, 1), ("expiring", "batch:2", "open", 30, 1)]
+    other = (TODAY + dt.timedelta(days=offset)).isoformat()
+    refused = runner.invoke(args=["alerts", "run", "--date", other])
+    assert refused.exit_code == 2
+    assert f"Not run: {other} is not today ({TODAY.isoformat()})" in refused.output
+    assert "--dry-run" in refused.output
+    # A dry run evaluates that day: two days ago LOT-1 had not expired yet (both near expiry);
+    # in three days LOT-1 is still expired and LOT-2 still near expiry.
+    dry = runner.invoke(args=["alerts", "run", "--date", other, "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert f"for {other} — dry run: nothing was saved or sent." in dry.output
+    active = {line.split()[0]: int(line.split()[-1]) for line in dry.output.splitlines()[2:8]}
+    assert (active["expired"], active["expiring"]) == ((0, 2) if offset < 0 else (1, 1))
+    assert _alert_rows() == before and len(smtp_sink.messages) == sent
+    db.session.expire_all()
+    state = db.session.get(JobState, "alerts.daily")
+    assert (state.runs, state.last_run_on) == (1, TODAY)
+    assert db.session.scalar(select(func.count(Notification.id))) == 1
+
+
+def test_cli_run_exits_1_when_a_digest_could_not_be_sent(app, expired_stock):
+    app.config.update(ALERT_SMTP_HOST="127.0.0.1", ALERT_SMTP_PORT=free_port())  # nothing listens
+    result = app.test_cli_runner().invoke(args=["alerts", "run"])
+    assert result.exit_code == 1
+    assert "Delivery: 0 sent, 1 waiting for a retry, 0 failed." in result.output
+    assert "next attempt at" in result.output and "SMTP 127.0.0.1" in result.output
+
+
+def test_cli_deliver_counts_what_waits_for_its_retry(app, expired_stock):
+    app.config.update(ALERT_SMTP_HOST="127.0.0.1", ALERT_SMTP_PORT=free_port())
+    later = clocked_now() + dt.timedelta(minutes=40)
+    for n in range(6):
+        db.session.add(Notification(
+            dedup_key=f"digest:email:test:{n}", channel="email", recipient=f"p{n}@example.org",
+            digest_on=TODAY, status="pending", attempts=2, next_attempt_at=later, last_error="SMTP down"))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["alerts", "deliver"])
+    assert result.exit_code == 0  # nothing was due, so nothing failed now
+    assert "Delivery: 0 sent, 6 waiting for a retry, 0 failed." in result.output
+    local = later.replace(tzinfo=dt.timezone.utc).astimezone(SHANGHAI)
+    assert f"next attempt at {local:%Y-%m-%d %H:%M} (Asia/Shanghai)." in result.output
+
+
+def clocked_now() -> dt.datetime:
+    """The test's frozen clock as naive UTC (the form the outbox stores)."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+@pytest.mark.parametrize("value", ["6.30", "25:00", "6", "", "06:30:00", "ab:cd"])
+def test_a_bad_daily_time_is_named_not_a_traceback(app, value):
+    app.config["ALERT_DAILY_AT"] = value
+    message = f"ALERT_DAILY_AT must be a time of day as HH:MM (24-hour, e.g. 06:30), not {value!r}."
+    with pytest.raises(SettingError) as err:
+        daily_at(app.config)
+    assert str(err.value) == message
+    for args in (["scheduler", "--list"], ["scheduler"]):
+        result = app.test_cli_runner().invoke(args=args)
+        assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
+        assert result.output.strip() == f"Scheduler not started: {message}"
+
+
+def test_other_scheduler_settings_are_checked_too(app):
+    app.config["TIMEZONE"] = "Shanghai"
+    result = app.test_cli_runner().invoke(args=["scheduler", "--list"])
+    assert result.exit_code == 2 and "TIMEZONE must be an IANA time zone" in result.output
+    app.config.update(TIMEZONE="Asia/Shanghai", ALERT_DELIVER_EVERY_MINUTES=0)
+    result = app.test_cli_runner().invoke(args=["scheduler", "--list"])
+    assert result.exit_code == 2 and "ALERT_DELIVER_EVERY_MINUTES must be" in result.output
+
+
 def test_cli_deliver_reports_failures(app, expired_stock):
     app.config.update(ALERT_SMTP_HOST="127.0.0.1", ALERT_SMTP_PORT=free_port())
-    with time_machine.travel(dt.datetime(2026, 11, 29, 1, 0, tzinfo=dt.timezone.utc), tick=False):
+    with time_machine.travel(dt.datetime.combine(TODAY, dt.time(1, 0), tzinfo=dt.timezone.utc), tick=False):
         run_alerts(TODAY)
-    with time_machine.travel(dt.datetime(2026, 11, 29, 2, 0, tzinfo=dt.timezone.utc), tick=False):
+    with time_machine.travel(dt.datetime.combine(TODAY, dt.time(2, 0), tzinfo=dt.timezone.utc), tick=False):
         result = app.test_cli_runner().invoke(args=["alerts", "deliver"])
     assert result.exit_code == 1 and "0 sent, 1 waiting for a retry" in result.output
 

@@ -3,6 +3,7 @@ inspection form: real values, refusals that change nothing, constant query count
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -11,14 +12,15 @@ from inventory.auth import visible_location_ids
 from inventory.extensions import db
 from inventory.i18n_catalog import compile_catalogues
 from inventory.models import (
-    Alert, AlertEvent, AlertPreference, AlertState, Inspection, Movement, User,
+    Alert, AlertEvent, AlertPreference, AlertState, Inspection, Movement, Notification, NotificationResend,
+    NotificationStatus, User,
 )
 from inventory.services import alerts
 
-from .conftest import TODAY
+from .conftest import TODAY, IsolatedClient
 from .test_web_pages import query_counter  # noqa: F401  (fixture)
 
-NOW = dt.datetime(2026, 11, 29, 1, 0)
+NOW = dt.datetime.combine(TODAY, dt.time(1, 0))
 
 
 def run(today=TODAY):
@@ -132,7 +134,7 @@ def test_alert_detail_shows_history_and_escapes_names(client, raised, login, f):
     login(raised["users"]["admin"])
     body = client.get(f"/alerts/{alert.id}").data.decode()
     assert "&lt;script&gt;" in body and "<script>alert(1)" not in body
-    assert "已于 2026-11-26 过期：5 箱，需报废或更换。" in body
+    assert f"已于 {(TODAY - dt.timedelta(days=3)).isoformat()} 过期：5 箱，需报废或更换。" in body
     assert "每日检查" in body
 
 
@@ -254,4 +256,210 @@ def test_alert_pages_and_the_nav_count_use_constant_queries(client, raised, logi
     assert body.count('class="list-group-item alert-row') == 46
     assert 'id="nav-alert-count">46<' in dash
     assert small_list[0] == big_list[0] <= 8
-    assert small_dash[0] == big_dash[0] <= 8  # user, locations, stock summary, conformity chart (4), open-alert count
+    # user, locations, near-expiry lead days, stock summary, conformity chart (4), open-alert count
+    assert small_dash[0] == big_dash[0] <= 9
+
+
+def _due_spread(f, world):
+    """Alerts with due dates spread over rules and stages: category 1000000 has lead days
+    90/30/7; water (W1, category 1000000) and a tool item without a category list."""
+    alerts.set_category_lead_days("1000000", "90,30,7")
+    tool = f.item("T9", name_zh="应急灯", category_code="2000000", warning_days=30)
+    dep = world["dep"]
+    f.stock(dep, tool, 1, expires_on=TODAY + dt.timedelta(days=5), lot="DUE-05")    # level 30
+    f.stock(dep, world["water"], 1, expires_on=TODAY + dt.timedelta(days=6), lot="DUE-06")   # level 7
+    f.stock(dep, tool, 1, expires_on=TODAY + dt.timedelta(days=20), lot="DUE-20")   # level 30
+    f.stock(dep, world["water"], 1, expires_on=TODAY + dt.timedelta(days=45), lot="DUE-45")  # level 90
+    f.commit()
+    run()
+
+
+def test_the_alert_centre_lists_soonest_due_first(client, raised, login, f):
+    _due_spread(f, raised)
+    login(raised["users"]["keeper"])
+    body = client.get("/alerts").data.decode()
+    found = sorted((body.index(lot), lot) for lot in
+                   ("EXT-1", "W-OLD", "DUE-05", "DUE-06", "W-SOON", "DUE-20", "DUE-45"))
+    # The extinguisher's inspection fell due 15 days ago, W-OLD expired 3 days ago; then by expiry
+    # date whatever the rule or stage (W-SOON: 20 days, the same day as DUE-20, but level 30 in both).
+    assert [lot for _i, lot in found] == ["EXT-1", "W-OLD", "DUE-05", "DUE-06", "W-SOON", "DUE-20", "DUE-45"]
+    assert "W-2026" not in body  # 200 days left: not near expiry
+
+
+# --------------------------------------------------------------------------- outbox, resend
+
+
+def _message(status: str, n: int = 0, **kw) -> Notification:
+    values = dict(dedup_key=f"digest:email:user:{n}:{TODAY.isoformat()}", channel="email",
+                  recipient=f"p{n}@example.org", digest_on=TODAY, status=status, attempts=12,
+                  last_error="SMTP 127.0.0.1:25: ConnectionRefusedError", alert_count=3)
+    values.update(kw)
+    message = Notification(**values)
+    db.session.add(message)
+    db.session.commit()
+    return message
+
+
+def test_outbox_translates_statuses_and_heads_its_columns(client, raised, login):
+    admin = raised["users"]["admin"]
+    failed = _message("failed", 1, user_id=admin.id)
+    _message("sent", 2, attempts=1, last_error="", sent_at=dt.datetime.combine(TODAY, dt.time(1, 0)))
+    _message("pending", 3, channel="webhook", recipient="ALERT_WEBHOOK_URL", attempts=1)
+    login(admin)
+    body = client.get("/alerts/messages").data.decode()
+    heads = re.findall(r"<th[^>]*>([^<]*)</th>", body.split('id="outbox"')[1].split("</thead>")[0])
+    assert heads == ["日报日期", "渠道", "收件人", "预警条数", "状态", "尝试次数", "最近错误", "发送时间", ""]
+    statuses = re.findall(r'class="badge outbox-status-(\w+)">([^<]*)<', body)
+    assert sorted(statuses) == [("failed", "发送失败"), ("pending", "待发送"), ("sent", "已发送")]
+    counts = re.findall(r'outbox-count-(\w+)">([^<]*)<', body)
+    assert counts == [("pending", "待发送: 1"), ("sent", "已发送: 1"), ("failed", "发送失败: 1")]
+    assert "群机器人（Webhook）" in body and "应急办工作群" in body and "电子邮箱" in body
+    # Only the failed one offers "send again", with its own one-time token.
+    assert body.count('class="btn btn-sm btn-outline-primary btn-resend"') == 1
+    assert f'action="/alerts/messages/{failed.id}/resend"' in body
+    assert re.search(r'name="request_token" value="[0-9a-f]{32}"', body)
+
+
+def test_resend_a_failed_digest_once_per_form(client, raised, login):
+    admin = raised["users"]["admin"]
+    failed = _message("failed", 1)
+    login(admin)
+    response = client.post(f"/alerts/messages/{failed.id}/resend", data={"request_token": "tok-1"})
+    assert response.status_code == 302 and response.location == "/alerts/messages"
+    db.session.expire_all()
+    again = db.session.get(Notification, failed.id)
+    assert (again.status.value, again.attempts, again.next_attempt_at) == ("pending", 0, None)
+    (record,) = db.session.scalars(select(NotificationResend)).all()
+    assert (record.notification_id, record.user_id, record.attempts_before) == (failed.id, admin.id, 12)
+    assert record.error_before.startswith("SMTP 127.0.0.1")
+    assert "日报已重新放入发件箱，将在 10 分钟内发出。" in client.get("/alerts/messages").data.decode()
+    # It fails again; the same form posted a second time (back button, double tap) resends nothing.
+    again.status, again.attempts = NotificationStatus.FAILED, 12
+    db.session.commit()
+    client.post(f"/alerts/messages/{failed.id}/resend", data={"request_token": "tok-1"})
+    db.session.expire_all()
+    assert db.session.get(Notification, failed.id).status == NotificationStatus.FAILED
+    assert db.session.scalar(select(func.count(NotificationResend.id))) == 1
+    assert "未重复操作" in client.get("/alerts/messages").data.decode()
+    # A new form (new token) may send it again.
+    client.post(f"/alerts/messages/{failed.id}/resend", data={"request_token": "tok-2"})
+    db.session.expire_all()
+    assert db.session.get(Notification, failed.id).status == NotificationStatus.PENDING
+    assert db.session.scalar(select(func.count(NotificationResend.id))) == 2
+
+
+def test_resend_refuses_what_has_not_failed_and_bad_posts(client, raised, login):
+    sent = _message("sent", 2, attempts=1, last_error="")
+    login(raised["users"]["admin"])
+    client.post(f"/alerts/messages/{sent.id}/resend", data={"request_token": "tok-3"})
+    assert "只有发送失败的日报才能重新发送；这份日报的状态是“已发送”。" in client.get("/alerts/messages").data.decode()
+    client.post(f"/alerts/messages/{sent.id}/resend", data={})
+    assert "表单不完整" in client.get("/alerts/messages").data.decode()
+    assert client.post("/alerts/messages/999999/resend", data={"request_token": "tok-4"}).status_code == 302
+    assert "没有这份日报" in client.get("/alerts/messages").data.decode()
+    db.session.expire_all()
+    assert db.session.get(Notification, sent.id).status == NotificationStatus.SENT
+    assert db.session.scalar(select(func.count(NotificationResend.id))) == 0
+    login(raised["users"]["keeper"])
+    assert client.post(f"/alerts/messages/{sent.id}/resend", data={"request_token": "tok-5"}).status_code == 403
+
+
+def test_the_resend_form_carries_csrf(raised, app):
+    """With CSRF on (as in production): the page's own form works once; a post without the CSRF
+    token is refused (400) and changes nothing."""
+    failed = _message("failed", 1)
+    app.config["WTF_CSRF_ENABLED"] = True
+    app.test_client_class = IsolatedClient
+    client = app.test_client()
+
+    def csrf(body: str) -> str:
+        return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', body).group(1)
+
+    login_page = client.get("/login").data.decode()
+    client.post("/login", data={"username": "admin1", "password": "correct horse 1", "csrf_token": csrf(login_page)})
+    page = client.get("/alerts/messages").data.decode()
+    token = re.search(r'name="request_token" value="([0-9a-f]{32})"', page).group(1)
+    refused = client.post(f"/alerts/messages/{failed.id}/resend", data={"request_token": token})
+    assert refused.status_code == 400
+    db.session.expire_all()
+    assert db.session.get(Notification, failed.id).status == NotificationStatus.FAILED
+    done = client.post(f"/alerts/messages/{failed.id}/resend", data={"request_token": token, "csrf_token": csrf(page)})
+    assert done.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Notification, failed.id).status == NotificationStatus.PENDING
+
+
+# --------------------------------------------------------------------------- many at once, XLSX
+
+
+def test_acknowledge_many_at_once(client, raised, login, f):
+    for i in range(5):
+        f.stock(raised["dep"], raised["water"], 1, expires_on=TODAY - dt.timedelta(days=1 + i), lot=f"DEP-X{i}",
+                allow_expired=True, days_ago=300)
+    f.commit()
+    run()
+    keeper = raised["users"]["keeper"]
+    login(keeper)
+    body = client.get("/alerts").data.decode()
+    ticks = re.findall(r'form="bulk-ack" name="alert_ids" value="(\d+)"', body)
+    dep_open = {a.id for a in db.session.scalars(select(Alert).where(
+        Alert.location_id == raised["dep"].id, Alert.state == AlertState.OPEN))}
+    assert {int(t) for t in ticks} == dep_open and len(dep_open) == 8
+    assert 'id="bulk-ack"' in body and "js/alerts.js" in body
+    mf_alert = db.session.scalar(select(Alert).where(Alert.location_id == raised["mf"].id))
+    chosen = sorted(dep_open)[:6]
+    response = client.post("/alerts/acknowledge", data={"alert_ids": [*chosen, mf_alert.id], "next": "/alerts"})
+    assert response.status_code == 302 and response.location == "/alerts"
+    db.session.expire_all()
+    states = {a.id: (a.state.value, a.acknowledged_by_id) for a in db.session.scalars(select(Alert))}
+    assert all(states[i] == ("acknowledged", keeper.id) for i in chosen)
+    assert all(states[i][0] == "open" for i in dep_open - set(chosen))
+    assert states[mf_alert.id] == ("open", None)  # not the keeper's warehouse: skipped, not revealed
+    page = client.get("/alerts").data.decode()
+    assert "已确认 6 条预警。" in page and "另有 1 条未改动" in page
+    events = db.session.scalar(select(func.count(AlertEvent.id)).where(AlertEvent.kind == "acknowledged"))
+    assert events == 6
+    # The same post again acknowledges nothing twice.
+    client.post("/alerts/acknowledge", data={"alert_ids": chosen})
+    assert db.session.scalar(select(func.count(AlertEvent.id)).where(AlertEvent.kind == "acknowledged")) == 6
+    # Nothing ticked, or a malformed id: a message, nothing changes.
+    client.post("/alerts/acknowledge", data={})
+    assert "请先勾选要确认的预警" in client.get("/alerts").data.decode()
+    client.post("/alerts/acknowledge", data={"alert_ids": ["x1"]})
+    assert "请先勾选要确认的预警" in client.get("/alerts").data.decode()
+    # The read-only viewer sees no boxes and may not post.
+    login(raised["users"]["viewer"])
+    assert 'id="bulk-ack"' not in client.get("/alerts").data.decode()
+    assert client.post("/alerts/acknowledge", data={"alert_ids": sorted(dep_open)}).status_code == 403
+
+
+def test_the_alert_list_downloads_as_xlsx(client, raised, login, f):
+    import io
+
+    from openpyxl import load_workbook
+
+    raised["dep"].name_zh = "=HYPERLINK(\"http://evil.example\")储备库"
+    f.commit()
+    login(raised["users"]["keeper"])
+    assert 'href="/alerts.xlsx?state=active"' in client.get("/alerts").data.decode()
+    response = client.get("/alerts.xlsx?state=active")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert f"alerts-active-{TODAY.isoformat()}.xlsx" in response.headers["Content-Disposition"]
+    ws = load_workbook(io.BytesIO(response.data)).active
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0][:4] == ("预警 Alert", "状态 State", "到期/截止 Due", "剩余天数 Days left")
+    body = rows[1:]
+    # The keeper's three alerts, soonest due first, dates as dates and numbers as numbers.
+    assert [(r[0], r[8]) for r in body] == [("应检查", "EXT-1"), ("已过期", "W-OLD"), ("临期", "W-SOON")]
+    old = body[1]
+    assert old[1] == "待处理" and old[2].date() == TODAY - dt.timedelta(days=3) and old[3] == -3
+    assert old[9] == 5 and old[10] == "箱" and old[11].startswith("已于 ")
+    # A hostile name is text, never a formula.
+    assert old[5] == "=HYPERLINK(\"http://evil.example\")储备库"
+    hostile = ws.cell(row=3, column=6)
+    assert hostile.data_type == "s" and hostile.quotePrefix  # the file format's "leading apostrophe"
+    assert all(cell.data_type != "f" for row in ws.iter_rows() for cell in row)
+    # Filters apply; another location's alerts never appear.
+    only = load_workbook(io.BytesIO(client.get("/alerts.xlsx?rule=expired").data)).active
+    assert [r[8] for r in list(only.iter_rows(values_only=True))[1:]] == ["W-OLD"]

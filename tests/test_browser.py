@@ -88,3 +88,31 @@ def test_bad_input_is_refused_in_the_browser_too(live_server, phone, world):
     page.fill("#reason", "y")
     page.get_by_role("button", name="确认出库").click()
     expect(page.locator(".invalid-feedback")).to_contain_text("库存不足")
+
+
+def test_keeper_ticks_all_open_alerts_and_acknowledges_them_in_one_post(live_server, phone, world):
+    """The alert centre's "tick all" box (static/js/alerts.js) and the checkboxes outside the
+    form (form="bulk-ack") work in a real browser, with CSRF on."""
+    import datetime as dt
+
+    from inventory.models import Alert, AlertState
+    from inventory.services import alerts
+
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    alerts.run_rules(now.date(), run=alerts.begin_run(alerts.ALERT_JOB_ID, now), now=now)
+    db.session.commit()
+    page = phone
+    page.goto(live_server + "/login")
+    page.fill("#username", "keeper1")
+    page.fill("#password", "correct horse 1")
+    page.get_by_role("button", name="登录").click()
+    page.goto(live_server + "/alerts")
+    ticks = page.locator("input.alert-tick")
+    assert ticks.count() == 2  # W-OLD expired, W-SOON near expiry
+    page.locator("#tick-all").check()
+    assert all(ticks.nth(i).is_checked() for i in range(ticks.count()))
+    page.get_by_role("button", name="确认所勾选的预警").click()
+    expect(page.locator(".alert-success")).to_contain_text("已确认 2 条预警。")
+    db.session.expire_all()
+    dep_alerts = db.session.scalars(select(Alert).where(Alert.location_id == world["dep"].id)).all()
+    assert {a.state for a in dep_alerts} == {AlertState.ACKNOWLEDGED}

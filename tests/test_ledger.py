@@ -482,7 +482,8 @@ def test_shelf_life_item_needs_expiry_or_production_date(setup, f):
     assert "shelf life" in str(err) and err.field == "expires_on"
     doc = ledger.receive(location_id=s["depot"].id, user=s["keeper"], occurred_at=dt.datetime(2026, 11, 20, 2),
                          lines=[ledger.ReceiptLine(milk.id, 3, produced_on=dt.date(2026, 6, 1))])
-    assert doc.movements[0].batch.expires_on == dt.date(2026, 6, 1) + dt.timedelta(days=540)
+    # The production day is the shelf life's first day: 540 days end on day 540 (services/expiry.py).
+    assert doc.movements[0].batch.expires_on == dt.date(2026, 6, 1) + dt.timedelta(days=539)
 
 
 def test_movements_cannot_predate_the_batch(setup, today):

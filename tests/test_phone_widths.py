@@ -12,7 +12,8 @@ from inventory.models import StandardList
 from .conftest import TODAY
 
 PAGES = ["/", "/dashboard", "/gaps", "/gaps/kind/depot", "/gaps/kind/residential", "/gaps/location/HSYS",
-         "/standards", "/standards/new", "/standards/import", "/alerts", "/scan", "/stocktakes", "/locations",
+         "/standards", "/standards/new", "/standards/import", "/alerts", "/alerts/messages", "/scan", "/stocktakes",
+         "/locations",
          "/items", "/movements"]
 
 

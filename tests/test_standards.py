@@ -279,7 +279,8 @@ def test_query_count_is_constant_as_locations_grow(town, f, query_counter):
     big, r2 = count()
     big_kind, _ = count(kind=LocationKind.RESIDENTIAL)
     assert len(r2.locations) == len(r1.locations) + 40
-    assert small == big <= 5 and small_kind == big_kind <= 5
+    # 5 for the report itself + 1 for the categories' near-expiry lead days (services/expiry.py).
+    assert small == big <= 6 and small_kind == big_kind <= 6
     assert sum(g.tally.lines for g in r2.locations) > sum(g.tally.lines for g in r1.locations)
 
 

@@ -29,7 +29,7 @@ from .submissions import FormSubmission
 from .types import Quantity
 from .users import Role, SignInAttempt, User, user_location
 from .alerts import (Alert, AlertEvent, AlertEventKind, AlertFinding, AlertPreference, AlertState, Inspection,
-                     InspectionResult, JobState, Notification, NotificationStatus)
+                     InspectionResult, JobState, Notification, NotificationResend, NotificationStatus)
 
 __all__ = [
     "Alert",
@@ -66,6 +66,7 @@ __all__ = [
     "LocationStandard",
     "Movement",
     "MovementKind",
+    "NotificationResend",
     "Quantity",
     "Role",
     "SignInAttempt",

@@ -10,6 +10,8 @@
   commits), so that any rule, SQL or Python, is merged by the same set-based SQL.
 * :class:`Notification` — the outbox: one digest per person (or webhook) per day,
   written in the same transaction as the alerts and sent only after it committed.
+* :class:`NotificationResend` — append-only record that an administrator sent a failed
+  digest again, keyed by the form's one-time token (a repeated post resends once).
 * :class:`AlertPreference` — a user's channel choices (absent row = defaults).
 * :class:`Inspection` — an append-only record that equipment was checked
   (monthly extinguisher checks, GB 50444-2008; generator test runs).
@@ -231,6 +233,28 @@ class Notification(db.Model):
         Index("ix_notification_status_next", "status", "next_attempt_at"),
         CheckConstraint("channel IN ('email', 'webhook')", name="channel"),
     )
+
+
+class NotificationResend(db.Model):
+    """An administrator put a failed digest back in the outbox (who, when), once per form.
+
+    ``request_token`` is the resend form's one-time token, unique: a double tap or a
+    replayed post finds it used and resends nothing.  Append-only history of the message.
+    """
+
+    __tablename__ = "notification_resend"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notification.id"), index=True)
+    request_token: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    #: Attempts made before this resend and the error that had stopped it (kept for the record).
+    attempts_before: Mapped[int] = mapped_column(Integer, default=0)
+    error_before: Mapped[str] = mapped_column(Text, default="")
+
+    notification: Mapped[Notification] = relationship()
+    user: Mapped[User] = relationship()
 
 
 class Inspection(db.Model):

@@ -199,7 +199,11 @@ class Item(db.Model):
 
     ``unit_precision`` is the number of decimal places the unit allows:
     0 for bottles, cases and tents; 1–3 for litres or kilograms.
-    ``warning_days`` is the near-expiry warning period; ``inspection_interval_days``
+    ``shelf_life_days`` or ``shelf_life_months`` (at most one) is the shelf life (保质期) that
+    gives a batch without a printed expiry date its expiry date
+    (inventory.services.expiry.expiry_from_shelf_life).
+    ``warning_days`` is the near-expiry warning period when the item's category has no
+    lead days (the rule: inventory.services.expiry); ``inspection_interval_days``
     is set for equipment that needs periodic checks (e.g. monthly for
     extinguishers, GB 50444-2008).
     """
@@ -215,6 +219,8 @@ class Item(db.Model):
     unit_precision: Mapped[int] = mapped_column(Integer, default=0)
     category_id: Mapped[int] = mapped_column(ForeignKey("category.id"), index=True)
     shelf_life_days: Mapped[int | None] = mapped_column(Integer)
+    #: Shelf life in months (保质期 N 个月), for packages that state it so; at most one of the two.
+    shelf_life_months: Mapped[int | None] = mapped_column(Integer)
     warning_days: Mapped[int] = mapped_column(Integer, default=30)
     inspection_interval_days: Mapped[int | None] = mapped_column(Integer)
     is_equipment: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -227,6 +233,8 @@ class Item(db.Model):
     __table_args__ = (
         CheckConstraint("unit_precision BETWEEN 0 AND 3", name="precision"),
         CheckConstraint("shelf_life_days IS NULL OR shelf_life_days > 0", name="shelf_life"),
+        CheckConstraint("shelf_life_months IS NULL OR (shelf_life_months > 0 AND shelf_life_days IS NULL)",
+                        name="shelf_life_months"),
         CheckConstraint("warning_days >= 0", name="warning"),
         CheckConstraint(
             "inspection_interval_days IS NULL OR inspection_interval_days > 0", name="inspection"
@@ -293,16 +301,6 @@ class Batch(db.Model):
     def is_expired(self, today: dt.date) -> bool:
         """True when the expiry date is before ``today`` (the expiry day itself is still usable)."""
         return self.expires_on is not None and self.expires_on < today
-
-    def expiry_status(self, today: dt.date) -> str:
-        """"expired", "expiring" (within the item's warning days) or "ok"."""
-        if self.expires_on is None:
-            return "ok"
-        if self.expires_on < today:
-            return "expired"
-        if (self.expires_on - today).days <= self.item.warning_days:
-            return "expiring"
-        return "ok"
 
     def __repr__(self) -> str:
         return f"<Batch {self.id} {self.label_code} qty={self.quantity}>"

@@ -45,11 +45,11 @@ from sqlalchemy.sql.expression import FunctionElement
 
 from ..extensions import db
 from ..models import (
-    Alert, AlertEvent, AlertEventKind, AlertFinding, AlertState, Batch, Category, Inspection, InspectionResult,
+    Alert, AlertEvent, AlertEventKind, AlertFinding, AlertState, Batch, Inspection, InspectionResult,
     Item, JobState, Location, LocationKind, Role, User, user_location,
 )
-from . import clock
-from .errors import AlreadyDone, InvalidInput, NotFound
+from . import clock, expiry
+from .errors import AlreadyDone, InvalidInput
 from .ledger import format_quantity
 from .sqlutil import days_between
 
@@ -61,9 +61,6 @@ FINDING_COLUMNS = ("subject", "location_id", "batch_id", "item_id", "level", "du
 ALERT_JOB_ID = "alerts.daily"
 #: Python findings are written in chunks of this many rows.
 CHUNK = 2000
-#: Lead-day lists: at most this many stages, each 1–3650 days.
-MAX_STAGES = 6
-MAX_LEAD_DAYS = 3650
 
 
 # --------------------------------------------------------------------------- registry
@@ -168,75 +165,13 @@ def _today(today: dt.date):
 
 
 # --------------------------------------------------------------------------- lead times
-
-
-def parse_lead_days(text: str | None, *, field: str = "expiry_lead_days") -> tuple[int, ...]:
-    """Parse lead days such as "90,30,7" (also "90/30/7", spaces, Chinese commas) into
-    ascending unique ints, e.g. (7, 30, 90); "" gives ().
-
-    Raises InvalidInput (naming ``field``) for anything that is not a list of
-    at most 6 whole numbers from 1 to 3650.
-    """
-    raw = (text or "").replace("，", ",").replace("/", ",").replace(" ", ",")
-    parts = [p for p in raw.split(",") if p.strip()]
-    try:
-        days = sorted({int(p) for p in parts})
-    except ValueError:
-        raise InvalidInput(_l("Lead days are whole numbers separated by commas, e.g. 90,30,7."),
-                           field=field) from None
-    if len(days) > MAX_STAGES or any(d < 1 or d > MAX_LEAD_DAYS for d in days):
-        raise InvalidInput(_l("Give at most %(n)s lead times, each from 1 to %(max)s days.", n=MAX_STAGES,
-                              max=MAX_LEAD_DAYS), field=field)
-    return tuple(days)
-
-
-def set_category_lead_days(category_code: str, text: str) -> Category:
-    """Store near-expiry lead days ("90,30,7"; "" = use each item's warning days) on a category.
-
-    Sub-categories without their own list inherit it (GB/T 38565 codes: a level
-    whose digits are 00 is the parent).  Raises NotFound for an unknown code
-    and InvalidInput for a bad list.  Flushes.
-    """
-    category = db.session.scalar(select(Category).where(Category.code == (category_code or "").strip()))
-    if category is None:
-        raise NotFound(_l("Unknown category code %(code)s.", code=category_code), field="category_code")
-    days = parse_lead_days(text)
-    category.expiry_lead_days = ",".join(str(d) for d in sorted(days, reverse=True))
-    db.session.flush()
-    return category
-
-
-def _ancestors(code: str) -> list[str]:
-    """The code itself, then its parents up to the top level (1010101 → 1010100 → 1010000 → 1000000)."""
-    out = [code]
-    for keep in (5, 3, 1):
-        parent = code[:keep] + "0" * (7 - keep)
-        if parent not in out:
-            out.append(parent)
-    return out
-
-
-def lead_days_by_category() -> dict[int, tuple[int, ...]]:
-    """Category id → ascending lead days, from the category or its nearest ancestor with a list.
-
-    Categories with no list in their chain are left out (their items use
-    ``Item.warning_days``).  A malformed stored list is logged and ignored.
-    """
-    rows = db.session.execute(select(Category.id, Category.code, Category.expiry_lead_days)).all()
-    own: dict[str, tuple[int, ...]] = {}
-    for _id, code, stored in rows:
-        if stored:
-            try:
-                own[code] = parse_lead_days(stored)
-            except InvalidInput:
-                log.warning("category %s has malformed expiry_lead_days %r; ignored", code, stored)
-    out = {}
-    for cat_id, code, _stored in rows:
-        for candidate in _ancestors(code):
-            if own.get(candidate):
-                out[cat_id] = own[candidate]
-                break
-    return out
+# Lead days live with the near-expiry rule in inventory/services/expiry.py (one definition for
+# alerts, pages and reports); these names stay importable from here.
+parse_lead_days = expiry.parse_lead_days
+set_category_lead_days = expiry.set_category_lead_days
+lead_days_by_category = expiry.lead_days_by_category
+MAX_STAGES = expiry.MAX_STAGES
+MAX_LEAD_DAYS = expiry.MAX_LEAD_DAYS
 
 
 def _stage(days_left, leads: tuple[int, ...]):
@@ -275,31 +210,18 @@ def expired(today: dt.date) -> Iterator[Select]:
 @rule("expiring", _l("Near expiry"), _l("Expires on %(due_on)s, in %(days)s days: %(quantity)s %(unit)s."),
       order=20)
 def expiring(today: dt.date) -> Iterator[Select]:
-    """Batches with stock expiring within their lead time; ``level`` is the stage reached.
+    """Batches with stock that are near expiry on ``today``; ``level`` is the stage reached.
 
-    Lead times come from the item's category (e.g. "90,30,7", inherited from a
-    parent category) or, when none is set, the item's ``warning_days``; so a
-    batch alerts 90 days ahead and again at 30 and 7 days.  Source: rotation
-    before expiry (轮换) in the work plan's "daily maintenance and renewal".
+    "Near expiry" and its stages are :mod:`inventory.services.expiry`'s rule, the one the
+    batch pages, dashboard and gap reports use: the item's category lead days (e.g.
+    "90,30,7", inherited from a parent category) or, when none is set, the item's
+    ``warning_days``; so a batch alerts 90 days ahead and again at 30 and 7 days.  Source:
+    rotation before expiry (轮换) in the work plan's "daily maintenance and renewal".
     """
-    days_left = days_between(Batch.expires_on, _today(today))
-    window = and_(Batch.expires_on.is_not(None), Batch.expires_on >= today)
-    groups: dict[tuple[int, ...], list[int]] = {}
-    for cat_id, leads in lead_days_by_category().items():
-        groups.setdefault(leads, []).append(cat_id)
-    listed: list[int] = []
-    for leads, cat_ids in sorted(groups.items()):
-        listed.extend(cat_ids)
-        yield (_batch_base().join(Item, Item.id == Batch.item_id)
-               .add_columns(*_batch_columns(_stage(days_left, leads), Batch.expires_on))
-               .where(window, Item.category_id.in_(cat_ids),
-                      Batch.expires_on <= today + dt.timedelta(days=leads[-1])))
-    default = (_batch_base().join(Item, Item.id == Batch.item_id)
-               .add_columns(*_batch_columns(Item.warning_days, Batch.expires_on))
-               .where(window, days_left <= Item.warning_days))
-    if listed:
-        default = default.where(Item.category_id.not_in(listed))
-    yield default
+    windows = expiry.expiry_windows()
+    yield (_batch_base().join(Item, Item.id == Batch.item_id)
+           .add_columns(*_batch_columns(windows.stage_sql(today), Batch.expires_on))
+           .where(windows.near_sql(today)))
 
 
 @rule("inspection_due", _l("Inspection due"),
@@ -582,6 +504,50 @@ def acknowledge(alert: Alert, user: User, now: dt.datetime) -> Alert:
     return alert
 
 
+#: Most alerts one "acknowledge selected" may name (the alert centre shows 50 a page).
+MAX_BULK = 500
+
+
+@dataclass
+class BulkAcknowledgement:
+    """What :func:`acknowledge_many` did: ``acknowledged`` alert ids, and how many of the
+    requested ones were ``skipped`` (already acknowledged, resolved, or not visible)."""
+
+    acknowledged: list[int] = field(default_factory=list)
+    skipped: int = 0
+
+
+def acknowledge_many(alert_ids: Iterable[int], user: User, now: dt.datetime) -> BulkAcknowledgement:
+    """Acknowledge (叫应) at once every open alert among ``alert_ids`` that ``user`` may see
+    (:func:`visible_clause`): who and when, and one event each, as :func:`acknowledge` does.
+    Alerts already acknowledged or resolved, and ids of alerts the user may not see or that do
+    not exist, are skipped and counted, never revealed; so a repeated post acknowledges nothing
+    twice.  Two queries whatever the number.  Raises InvalidInput (field ``alert_ids``) for
+    no ids or more than :data:`MAX_BULK`.  Role checks are the caller's.  Flushes.
+    """
+    wanted = sorted({int(i) for i in alert_ids})
+    if not wanted:
+        raise InvalidInput(_l("Tick the alerts to acknowledge first."), field="alert_ids")
+    if len(wanted) > MAX_BULK:
+        raise InvalidInput(_l("Acknowledge at most %(n)s alerts at once.", n=MAX_BULK), field="alert_ids")
+    stmt = (select(Alert).where(Alert.id.in_(wanted), Alert.state == AlertState.OPEN)
+            .order_by(Alert.id).with_for_update())
+    clause = visible_clause(user)
+    if clause is not None:
+        stmt = stmt.where(clause)
+    done = BulkAcknowledgement()
+    for alert in db.session.scalars(stmt):
+        alert.state = AlertState.ACKNOWLEDGED
+        alert.acknowledged_at = now
+        alert.acknowledged_by_id = user.id
+        db.session.add(AlertEvent(alert_id=alert.id, kind=AlertEventKind.ACKNOWLEDGED, at=now, user_id=user.id,
+                                  level=alert.level))
+        done.acknowledged.append(alert.id)
+    done.skipped = len(wanted) - len(done.acknowledged)
+    db.session.flush()
+    return done
+
+
 def resolve_for(rule_code: str, subject: str, user: User | None, now: dt.datetime) -> bool:
     """Resolve the active alert (``rule_code``, ``subject``) at once, e.g. after an inspection was
     recorded; the next run would otherwise do it.  Returns True when one was resolved.  Flushes."""
@@ -638,15 +604,25 @@ class AlertFilter:
     location_id: int | None = None
 
 
+def due_order() -> tuple:
+    """ORDER BY terms for alert lists (alert centre, digests, export): by due date, soonest
+    first — overdue ones (expired, inspection overdue) before those still ahead — then alerts
+    without a date (restock, never counted); ties by rule order, then stage, then id.
+
+    Why: a keeper works down the list; a batch 5 days from expiry must not come after
+    batches with months left because of their rule or stage (issue 12, item 8)."""
+    rule_order = case({r.code: r.order for r in RULES.values()}, value=Alert.rule, else_=99)
+    return (Alert.due_on.is_(None), Alert.due_on, rule_order, Alert.level, Alert.id)
+
+
 def alert_query(user: User, flt: AlertFilter):
-    """The filtered alert list for ``user`` (urgent rules first, nearest date first), with
+    """The filtered alert list for ``user`` in :func:`due_order` (soonest due first), with
     location, item, batch and acknowledging user eager-loaded."""
     from sqlalchemy.orm import joinedload
 
-    order = case({r.code: r.order for r in RULES.values()}, value=Alert.rule, else_=99)
     stmt = (select(Alert).options(joinedload(Alert.location), joinedload(Alert.item),
                                   joinedload(Alert.batch), joinedload(Alert.acknowledged_by))
-            .order_by(order, Alert.level, Alert.due_on.is_(None), Alert.due_on, Alert.id))
+            .order_by(*due_order()))
     clause = visible_clause(user)
     if clause is not None:
         stmt = stmt.where(clause)

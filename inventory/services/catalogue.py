@@ -98,6 +98,7 @@ class ItemData:
     spec: str = ""
     unit_precision: int = 0
     shelf_life_days: int | None = None
+    shelf_life_months: int | None = None
     warning_days: int = 30
     inspection_interval_days: int | None = None
     is_equipment: bool = False
@@ -114,6 +115,10 @@ class ItemData:
             raise InvalidInput(_l("Unit precision must be 0 to 3 decimal places."), field="unit_precision")
         if self.shelf_life_days is not None and self.shelf_life_days <= 0:
             raise InvalidInput(_l("Shelf life must be a positive number of days."), field="shelf_life_days")
+        if self.shelf_life_months is not None and self.shelf_life_months <= 0:
+            raise InvalidInput(_l("Shelf life must be a positive number of months."), field="shelf_life_months")
+        if self.shelf_life_days is not None and self.shelf_life_months is not None:
+            raise InvalidInput(_l("Give the shelf life in days or in months, not both."), field="shelf_life_months")
         if self.warning_days < 0:
             raise InvalidInput(_l("Warning days cannot be negative."), field="warning_days")
         if self.inspection_interval_days is not None and self.inspection_interval_days <= 0:
@@ -147,6 +152,7 @@ def upsert_item(data: ItemData) -> tuple[Item, bool]:
     item.unit_precision = data.unit_precision
     item.category = category
     item.shelf_life_days = data.shelf_life_days
+    item.shelf_life_months = data.shelf_life_months
     item.warning_days = data.warning_days
     item.inspection_interval_days = data.inspection_interval_days
     item.is_equipment = data.is_equipment or data.inspection_interval_days is not None

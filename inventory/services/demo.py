@@ -20,6 +20,7 @@ from ..extensions import db
 from ..models import Batch, BatchSource, Document, Item, Location, LocationKind, User
 from . import catalogue, clock, importer, ledger, stocktake
 from .errors import DomainError
+from .expiry import shelf_life_expiry
 from .users import create_user, get_system_user
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
@@ -160,7 +161,7 @@ def _dates(item: Item, today: dt.date, rng: random.Random):
     if item.shelf_life_days:
         age = rng.randint(0, item.shelf_life_days + 120)
         produced = today - dt.timedelta(days=age)
-        expires = produced + dt.timedelta(days=item.shelf_life_days)
+        expires = shelf_life_expiry(item, produced)
     else:
         produced = today - dt.timedelta(days=rng.randint(30, 2000))
         expires = None

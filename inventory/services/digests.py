@@ -17,9 +17,11 @@ a failed send stays pending with its error and is retried with back-off.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from dataclasses import dataclass, field
+from typing import Callable
 from urllib.parse import urlsplit
 
 from flask import current_app, render_template
@@ -32,15 +34,25 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..auth import visible_location_ids
 from ..extensions import db
 from ..i18n import is_english
-from ..models import Alert, AlertPreference, AlertState, Notification, NotificationStatus, Role, User
-from .alerts import RULES, describe, dialect_insert, rules_in_order
-from .errors import InvalidInput
+from ..models import (
+    Alert, AlertPreference, AlertState, Notification, NotificationResend, NotificationStatus, Role, User,
+)
+from .alerts import RULES, describe, dialect_insert, due_order, rules_in_order
+from .errors import AlreadyDone, InvalidInput, NotFound
 
+#: Outbox states as the UI names them.
+NOTIFICATION_STATUS_LABELS = {
+    NotificationStatus.PENDING: _l("waiting"), NotificationStatus.SENDING: _l("sending"),
+    NotificationStatus.SENT: _l("sent"), NotificationStatus.FAILED: _l("failed"),
+}
+#: Channels as the UI names them.
+CHANNEL_LABELS = {"email": _l("E-mail"), "webhook": _l("Group robot (webhook)")}
 #: A claimed message whose sender vanished (crash) may be claimed again after this long.
 STALE_CLAIM = dt.timedelta(minutes=15)
 #: Longest retry delay.
 MAX_RETRY_DELAY = dt.timedelta(hours=6)
-#: WeCom group-robot markdown content is limited to 4096 bytes of UTF-8.
+#: WeCom group-robot markdown content is limited to 4096 bytes of UTF-8 (企业微信 群机器人配置说明:
+#: "markdown.content … 最长不超过4096个字节，必须是utf8编码"); 96 bytes are kept spare.
 WECOM_MAX_BYTES = 4000
 
 
@@ -136,7 +148,8 @@ def collect(day: dt.date, name: str, ids: set[int] | None, after_run: int, throu
     """The digest of alerts raised in runs (``after_run``, ``through_run``] and still open at
     locations ``ids`` (None = all), or None when there is nothing new.  Three queries: counts by
     rule, the ids of the first lines (sorted on the alert table alone), those alerts with their
-    location, item and batch.  Render it inside ``force_locale`` for the recipient's language."""
+    location, item and batch.  Lines are in :func:`~.alerts.due_order` (soonest due first).
+    Render it inside ``force_locale`` for the recipient's language."""
     window = and_(Alert.state == AlertState.OPEN, Alert.raised_run > after_run, Alert.raised_run <= through_run)
     new_counts, active_counts = {}, {}
     for code, new, active in db.session.execute(_scoped(
@@ -147,10 +160,8 @@ def collect(day: dt.date, name: str, ids: set[int] | None, after_run: int, throu
     if not new_total:
         return None
     limit = int(current_app.config.get("ALERT_DIGEST_MAX_LINES", 40))
-    order = case({r.code: r.order for r in RULES.values()}, value=Alert.rule, else_=99)
     first = list(db.session.scalars(_scoped(
-        select(Alert.id).where(window)
-        .order_by(order, Alert.level, Alert.due_on.is_(None), Alert.due_on, Alert.id).limit(limit), ids)))
+        select(Alert.id).where(window).order_by(*due_order()).limit(limit), ids)))
     loaded = {a.id: a for a in db.session.scalars(
         select(Alert).where(Alert.id.in_(first or [-1]))
         .options(joinedload(Alert.location), joinedload(Alert.item), joinedload(Alert.batch))).unique()}
@@ -171,7 +182,8 @@ def collect(day: dt.date, name: str, ids: set[int] | None, after_run: int, throu
 
 
 def _render(digest: Digest, locale: str) -> dict:
-    """Subject, text, HTML and WeCom markdown of ``digest`` in ``locale``."""
+    """Subject, text, HTML and WeCom markdown of ``digest`` in ``locale``; the markdown is
+    shortened to :data:`WECOM_MAX_BYTES` by :func:`fit_markdown`."""
     with force_locale(locale):
         english = locale.startswith("en")
         subject = _("Emergency supplies alerts %(day)s: %(new)s new, %(active)s outstanding",
@@ -179,7 +191,36 @@ def _render(digest: Digest, locale: str) -> dict:
         ctx = dict(d=digest, subject=subject, english=english)
         return dict(subject=subject, text=render_template("alerts/digest.txt", **ctx),
                     html=render_template("alerts/digest.html", **ctx),
-                    markdown=render_template("alerts/digest.md", **ctx))
+                    markdown=fit_markdown(digest, lambda d: render_template("alerts/digest.md", **{**ctx, "d": d})))
+
+
+def fit_markdown(digest: Digest, render: Callable[[Digest], str], limit: int = WECOM_MAX_BYTES) -> str:
+    """The markdown ``render(digest)`` (str), at most ``limit`` bytes of UTF-8: when too long,
+    whole alert lines are dropped from the end (the most distant due dates: lines are
+    soonest first) and counted in the "… and N more" line, so the message keeps its tail —
+    that count, the outstanding total and the link to the alert centre.  Binary search over
+    the number of lines kept (a dozen renders at most).  Should even the digest without lines
+    exceed ``limit`` (it cannot with the stock templates), it is cut at a line break.
+    """
+    full = render(digest)
+    if len(full.encode("utf-8")) <= limit:
+        return full
+
+    def keep(n: int) -> str:
+        return render(dataclasses.replace(digest, lines=digest.lines[:n],
+                                          more=digest.more + len(digest.lines) - n))
+
+    low, high, best = 0, len(digest.lines) - 1, None
+    while low <= high:
+        mid = (low + high) // 2
+        text = keep(mid)
+        if len(text.encode("utf-8")) <= limit:
+            best, low = text, mid + 1
+        else:
+            high = mid - 1
+    if best is None:  # no room even for the head and tail: cut at a line break
+        best = keep(0).encode("utf-8")[:limit].decode("utf-8", errors="ignore").rsplit("\n", 1)[0]
+    return best
 
 
 def _collect_in(locale: str, **kwargs) -> Digest | None:
@@ -266,14 +307,12 @@ def build_digests(day: dt.date, run: int, now: dt.datetime) -> DigestReport:
 
 
 def webhook_payload(digest: Digest, content: dict, fmt: str) -> str:
-    """The JSON body for the webhook: a WeCom group-robot markdown message (``fmt`` "wecom",
-    content cut to 4000 bytes) or the digest as plain JSON (``fmt`` "json")."""
+    """The JSON body for the webhook: a WeCom group-robot markdown message (``fmt`` "wecom";
+    ``content["markdown"]`` already fits :data:`WECOM_MAX_BYTES`, see :func:`fit_markdown`) or
+    the digest as plain JSON (``fmt`` "json")."""
     if fmt == "wecom":
-        text = content["markdown"]
-        raw = text.encode("utf-8")
-        if len(raw) > WECOM_MAX_BYTES:
-            text = raw[:WECOM_MAX_BYTES].decode("utf-8", errors="ignore").rsplit("\n", 1)[0] + "\n…"
-        return json.dumps({"msgtype": "markdown", "markdown": {"content": text}}, ensure_ascii=False)
+        return json.dumps({"msgtype": "markdown", "markdown": {"content": content["markdown"]}},
+                          ensure_ascii=False)
     return json.dumps({
         "date": digest.day.isoformat(), "subject": content["subject"], "new": digest.new_total,
         "outstanding": digest.active_total, "new_by_rule": dict(digest.new_by_rule),
@@ -332,6 +371,50 @@ def record_outcome(notification_id: int, token: str, error: str | None, now: dt.
     return msg
 
 
+def waiting() -> tuple[int, dt.datetime | None]:
+    """(messages still to be sent — pending, due or not, and claimed —, the earliest
+    ``next_attempt_at`` among pending ones that are not due at once, or None); one query."""
+    count, first = db.session.execute(
+        select(func.count(Notification.id), func.min(Notification.next_attempt_at))
+        .where(Notification.status.in_([NotificationStatus.PENDING, NotificationStatus.SENDING]))).one()
+    return int(count or 0), first
+
+
+def resend(notification_id: int, *, user: User, request_token: str, now: dt.datetime) -> Notification:
+    """Put a digest whose sending failed for good back in the outbox (an administrator's
+    "send again", e.g. after the mail server or robot was fixed): pending and due at once,
+    with a fresh retry budget; the next delivery pass sends it.  The attempts and the error
+    that stopped it are kept in a :class:`~inventory.models.NotificationResend` row with
+    ``user`` and ``now``.
+
+    ``request_token`` is the form's one-time token: a second post with the same token (double
+    tap, back and resend) raises AlreadyDone (``repeated_form``) and changes nothing.
+    Raises NotFound for an unknown message and InvalidInput when the token is missing or the
+    message has not failed (pending, sending or sent: nothing to send again).  Access is the
+    caller's check (administrators).  Flushes.
+    """
+    token = (request_token or "").strip()
+    if not token or len(token) > 64:
+        raise InvalidInput(_l("The form is incomplete; reload the page and try again."), field="request_token")
+    if db.session.scalar(select(NotificationResend.id).where(NotificationResend.request_token == token)):
+        raise AlreadyDone(_l("This digest was already sent again from this form; nothing was done twice."),
+                          repeated_form=True)
+    msg = db.session.get(Notification, notification_id)
+    if msg is None:
+        raise NotFound(_l("There is no such digest."), field="notification")
+    if msg.status != NotificationStatus.FAILED:
+        raise InvalidInput(_l("Only a digest whose sending failed can be sent again; this one is %(status)s.",
+                              status=NOTIFICATION_STATUS_LABELS[msg.status]), field="notification")
+    db.session.add(NotificationResend(notification_id=msg.id, request_token=token, user_id=user.id, at=now,
+                                      attempts_before=msg.attempts, error_before=msg.last_error or ""))
+    msg.status = NotificationStatus.PENDING
+    msg.attempts = 0
+    msg.next_attempt_at = None
+    msg.claimed_token = None
+    db.session.flush()
+    return msg
+
+
 def outbox_page(page: int, per_page: int = 50) -> tuple[list[Notification], bool]:
     """Messages newest first (admin page), with their user loaded; (rows, has next page)."""
     rows = list(db.session.scalars(
@@ -341,9 +424,10 @@ def outbox_page(page: int, per_page: int = 50) -> tuple[list[Notification], bool
 
 
 def outbox_counts() -> dict[str, int]:
-    """Messages by status."""
-    return {getattr(s, "value", s): n for s, n in db.session.execute(
+    """Messages by status value ("pending", "sending", "sent", "failed"), in that order."""
+    found = {getattr(s, "value", s): n for s, n in db.session.execute(
         select(Notification.status, func.count(Notification.id)).group_by(Notification.status))}
+    return {s.value: found[s.value] for s in NotificationStatus if s.value in found}
 
 
 # --------------------------------------------------------------------------- preferences

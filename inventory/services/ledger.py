@@ -49,6 +49,7 @@ from ..models import (
 from . import clock
 from .codes import new_label_code
 from .errors import AlreadyDone, InsufficientStock, InvalidInput, NotFound
+from .expiry import shelf_life_expiry
 from .quantity import MAX_QUANTITY, parse_quantity_text
 
 #: Document number prefixes (pinyin initials as on paper vouchers): 入库 RK,
@@ -317,21 +318,22 @@ def expiry_for(item: Item, produced_on: dt.date | None, expires_on: dt.date | No
     """The expiry date of a new batch of ``item``.
 
     The date on the package wins.  Without it, an item with a shelf life gets
-    production date + shelf life (保质期 counted from the production date); an
-    item with a shelf life and neither date is refused, because stock without
-    an expiry date would never be flagged as expired.  Items without a shelf
+    the last day of the shelf life counted from the production date, that day included
+    (:func:`inventory.services.expiry.expiry_from_shelf_life`: 2026-01-01 + 12 months →
+    2026-12-31); an item with a shelf life and neither date is refused, because stock
+    without an expiry date would never be flagged as expired.  Items without a shelf
     life (tents, tools) need no date.  Raises InvalidInput.
     """
     if expires_on is not None:
         return expires_on
-    if item.shelf_life_days:
+    if item.shelf_life_days or item.shelf_life_months:
         if produced_on is None:
             raise InvalidInput(
                 _l("%(name)s has a shelf life: enter the expiry date or the production date.",
                    name=item.name_zh),
                 field="expires_on",
             )
-        return produced_on + dt.timedelta(days=item.shelf_life_days)
+        return shelf_life_expiry(item, produced_on)
     return None
 
 

@@ -2,8 +2,8 @@
 
 Every function takes the visible location ids (``None`` = all) and ``today``
 from the caller and returns plain rows or dataclasses ready for templates, so
-templates never query.  Expiry status: ``expired`` when ``expires_on < today``;
-``expiring`` when within the item's ``warning_days``; else ``ok``.
+templates never query.  Expiry status ("expired", "expiring" = near expiry, "ok") is
+:mod:`inventory.services.expiry`'s rule, the one alerts and reports use.
 """
 from __future__ import annotations
 
@@ -11,25 +11,22 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import case, func, literal, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
 from ..models import (
     Batch, Document, Item, Location, LocationKind, Movement, MovementKind, SubLocation, User, user_location,
 )
+from .expiry import ExpiryWindows, expired_sql, expiry_windows
 from .sqlutil import days_between
 
 ZERO = Decimal(0)
 
 
-def _status_case(today: dt.date):
-    return case(
-        (Batch.expires_on.is_(None), literal("ok")),
-        (Batch.expires_on < today, literal("expired")),
-        (days_between(Batch.expires_on, literal(today)) <= Item.warning_days, literal("expiring")),
-        else_=literal("ok"),
-    )
+def _status_case(today: dt.date, windows: ExpiryWindows | None = None):
+    """SQL expiry status of the row's batch (Item joined), per inventory.services.expiry."""
+    return (windows or expiry_windows()).status_sql(today)
 
 
 @dataclass
@@ -44,8 +41,10 @@ class LocationSummary:
 
 
 def location_summaries(location_ids: set[int] | None, today: dt.date,
-                       kind: LocationKind | None = None) -> list[LocationSummary]:
-    """One row per active visible location (ordered by kind, code), from two queries.
+                       kind: LocationKind | None = None, windows: ExpiryWindows | None = None
+                       ) -> list[LocationSummary]:
+    """One row per active visible location (ordered by kind, code), from two queries (three
+    without ``windows``: the near-expiry windows of inventory.services.expiry).
 
     ``lines`` = distinct items with stock; ``expired`` / ``expiring`` count
     batches with stock in that state.
@@ -58,7 +57,7 @@ def location_summaries(location_ids: set[int] | None, today: dt.date,
     summaries = {loc.id: LocationSummary(loc) for loc in db.session.scalars(locs)}
     if not summaries:
         return []
-    status = _status_case(today)
+    status = _status_case(today, windows)
     rows = db.session.execute(
         select(Batch.location_id, func.count(func.distinct(Batch.item_id)), func.count(Batch.id),
                func.sum(case((status == "expired", 1), else_=0)),
@@ -143,7 +142,7 @@ def item_by_location(item_id: int, overview_ids: set[int] | None, detail_ids: se
 
     ``detail_visible`` tells the template whether to link to the location's batches.
     """
-    expired_q = case((and_(Batch.expires_on.is_not(None), Batch.expires_on < today), Batch.quantity),
+    expired_q = case((expired_sql(today), Batch.quantity),
                      else_=literal(0))
     stmt = (
         select(Location, func.sum(Batch.quantity), func.sum(expired_q), func.count(Batch.id))

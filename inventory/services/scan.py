@@ -27,6 +27,7 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..models import Batch, Item, Location, SubLocation
 from .codes import normalise_code, normalise_scan_text
+from .expiry import expiry_windows
 
 #: Kinds of object a label code can point at.
 BATCH, SUB_LOCATION, LOCATION, ITEM = "batch", "sub_location", "location", "item"
@@ -137,4 +138,5 @@ def shelf_batches(sub_location_id: int, today: dt.date) -> list[tuple[Batch, str
         select(Batch).options(joinedload(Batch.item)).join(Item, Item.id == Batch.item_id)
         .where(Batch.sub_location_id == sub_location_id, Batch.quantity > 0)
         .order_by(Item.code, Batch.expires_on.is_(None), Batch.expires_on, Batch.id)).unique()
-    return [(b, b.expiry_status(today)) for b in batches]
+    windows = expiry_windows()
+    return [(b, windows.assess(b.expires_on, b.item, today).status) for b in batches]

@@ -17,10 +17,11 @@ Rules (issue "Standard lists and gap analysis: what each location must hold, and
   location without the number a basis needs gets a warning and an *unknown* requirement,
   never a silent zero.
 * **Usable on hand.**  Book stock of batches that are not expired on the report date
-  (``expires_on < date`` is expired; the expiry day itself still counts — the same rule as
-  :mod:`inventory.services.queries` and ``Batch.is_expired``; design.md: "Expired stock does
-  not count towards meeting a standard list").  Of the usable stock, the part within the
-  item's ``warning_days`` of expiry is shown apart as *near expiry* (it still counts).
+  (``expires_on < date`` is expired; the expiry day itself still counts — design.md: "Expired
+  stock does not count towards meeting a standard list").  Of the usable stock, the part near
+  expiry is shown apart as *near expiry* (it still counts).  Both are the one rule of
+  :mod:`inventory.services.expiry` (category lead days, else the item's ``warning_days``),
+  which the pages and alerts use too.
   Expired stock is shown apart and never counts.
 * **Agreement reserves (协议储备).**  Stock at locations of kind ``agreement`` belongs to
   enterprises under contract, not to the subdistrict's shelves.  It is never added to a
@@ -71,7 +72,7 @@ from ..models import (
 from ..models.types import QUANTITY_SCALE
 from . import clock
 from .catalogue import category_level
-from .sqlutil import days_between
+from .expiry import ExpiryWindows, expiry_windows
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -402,7 +403,7 @@ def _milli(column):
 
 
 def stock_statement(as_of: dt.date, today: dt.date, location_predicate, agreement_predicate=None, *,
-                    collapse_agreement: bool = False):
+                    collapse_agreement: bool = False, windows: ExpiryWindows | None = None):
     """The one grouped stock query of a report: rows of (location_id, item_id, usable,
     near-expiry, expired) in milli-units, for locations matching ``location_predicate`` (a SQL
     condition on Location, or a set of location ids, which lets the database use the stock
@@ -413,11 +414,13 @@ def stock_statement(as_of: dt.date, today: dt.date, location_predicate, agreemen
 
     On or after ``today`` it reads book stock (``Batch.quantity``); for a past date it sums
     the movements that occurred up to the end of that day (business time zone) at the
-    location where each movement happened.  Expiry status is judged on ``as_of``.
+    location where each movement happened.  Expiry status is judged on ``as_of`` by
+    :mod:`inventory.services.expiry` (``windows`` from :func:`~.expiry.expiry_windows`, loaded
+    here when not given).
     """
-    expired = and_(Batch.expires_on.is_not(None), Batch.expires_on < as_of)
-    expiring = and_(Batch.expires_on.is_not(None), Batch.expires_on >= as_of,
-                    days_between(Batch.expires_on, literal(as_of)) <= Item.warning_days)
+    windows = windows or expiry_windows()
+    expired = windows.expired_sql(as_of)
+    expiring = windows.near_sql(as_of)
     if as_of >= today:
         qty = _milli(Batch.quantity)
         loc_col, item_col = Batch.location_id, Batch.item_id
@@ -485,7 +488,8 @@ def scope_predicates(*, visible_ids, location, kind, agreement_ids, every_kind=F
 def gap_report(today: dt.date, *, visible_ids: set[int] | None = None, location: Location | None = None,
                kind: LocationKind | None = None, agreement_ids: set[int] | None = None,
                category: Category | None = None, as_of: dt.date | None = None, detail: bool = True,
-               locations: list[Location] | None = None, every_kind: bool = False) -> GapReport:
+               locations: list[Location] | None = None, every_kind: bool = False,
+               windows: ExpiryWindows | None = None) -> GapReport:
     """Build a gap report (see the module docstring for every rule).
 
     Scope: one ``location``, or every location of ``kind``, or (neither) the subdistrict:
@@ -497,10 +501,11 @@ def gap_report(today: dt.date, *, visible_ids: set[int] | None = None, location:
     keeps tallies and item roll-ups but drops per-line rows (dashboard, large roll-ups).
     ``locations``: the caller's already loaded locations of the scope (saves one query).
     ``every_kind``: subdistrict scope with agreement reserves among ``locations`` (no
-    agreement column); used by :func:`restock_needs`.
+    agreement column); used by :func:`restock_needs`.  ``windows``: the near-expiry windows
+    (:func:`~inventory.services.expiry.expiry_windows`) when the caller has them (saves one query).
 
     Query count is constant: locations (unless given), list versions with lines, assignments,
-    overrides, and one grouped stock query.
+    overrides, the categories' near-expiry lead days and one grouped stock query.
     """
     as_of = min(as_of or today, today)
     scope = "location" if location is not None else "kind" if kind is not None else "subdistrict"
@@ -543,7 +548,8 @@ def gap_report(today: dt.date, *, visible_ids: set[int] | None = None, location:
     agreement_filter = None
     if agreement_pred is not None:
         agreement_filter = agreement_set if len(agreement_set) <= IN_LIMIT else agreement_pred
-    report.statement = stock_statement(as_of, today, main_filter, agreement_filter, collapse_agreement=collapse)
+    report.statement = stock_statement(as_of, today, main_filter, agreement_filter, collapse_agreement=collapse,
+                                       windows=windows)
     for loc_id, item_id, usable, expiring, expired in db.session.execute(report.statement).all():
         values = (_from_milli(usable), _from_milli(expiring), _from_milli(expired))
         if loc_id == -1 or loc_id in agreement_set:
@@ -697,10 +703,11 @@ def restock_needs(today: dt.date, location_ids: set[int] | None = None) -> list[
     return sorted(needs, key=lambda n: (n.location_id, n.item_id))
 
 
-def conformity_by_location(today: dt.date, locations: list[Location], visible_ids: set[int] | None
-                           ) -> list[LocationGap]:
+def conformity_by_location(today: dt.date, locations: list[Location], visible_ids: set[int] | None,
+                           windows: ExpiryWindows | None = None) -> list[LocationGap]:
     """Conformity of each of ``locations`` (already loaded, e.g. by the dashboard), worst first;
-    locations without a required line come last.  Four queries whatever the number of locations."""
-    report = gap_report(today, visible_ids=visible_ids, agreement_ids=set(), detail=False,
+    locations without a required line come last.  Four queries whatever the number of locations
+    (five without ``windows``, see :func:`gap_report`)."""
+    report = gap_report(today, visible_ids=visible_ids, agreement_ids=set(), detail=False, windows=windows,
                         locations=[loc for loc in locations if loc.kind != LocationKind.AGREEMENT])
     return report.worst_first()

@@ -7,17 +7,22 @@ at the cost of one small query per page.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, has_request_context, redirect, render_template, request, url_for
+from flask import (
+    Blueprint, Response, abort, current_app, flash, has_request_context, redirect, render_template, request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..alert_forms import AlertSettingsForm, InspectionForm
+from ..alert_forms import AcknowledgeManyForm, AlertSettingsForm, InspectionForm, ResendForm
 from ..auth import COUNT, STAFF, VIEW, access, allowed_actions, require
 from ..extensions import db
+from ..forms import new_token
+from ..i18n import is_english
 from ..models import Alert, Role
+from ..services import alert_export, clock, digests, inspections
 from ..services import alerts as alert_service
-from ..services import clock, digests, inspections
 from ..services.errors import AlreadyDone, DomainError
 from . import NavEntry
 from .once import one_time
@@ -29,7 +34,8 @@ NAV = [NavEntry("alerts.index", _l("Alerts"), STAFF, 15)]
 #: Roles that may acknowledge alerts and record inspections (everyone but the read-only viewer).
 ACTORS = (Role.ADMIN, Role.KEEPER, Role.CIVIL_DEFENCE, Role.RESIDENTIAL)
 STATES = ("active", "open", "acknowledged", "resolved", "all")
-STATE_LABELS = {"active": _l("Outstanding"), "open": _l("Open"), "acknowledged": _l("Acknowledged"),
+STATE_LABELS = {"active": _l("Outstanding"), "open": _l("Not acknowledged"),
+                "acknowledged": _l("Acknowledged"),
                 "resolved": _l("Resolved"), "all": _l("All")}
 EVENT_LABELS = {"opened": _l("Opened"), "escalated": _l("More urgent"), "acknowledged": _l("Acknowledged"),
                 "resolved": _l("Resolved"), "reopened": _l("Reopened")}
@@ -59,27 +65,79 @@ def _safe_back(default: str) -> str:
     return _safe_next(request.form.get("next")) or default
 
 
-@bp.get("/alerts")
-@access(*STAFF)
-def index():
-    """Alerts at the user's locations: ``?state=`` active (default), open, acknowledged, resolved,
-    all; ``?rule=`` a rule code; ``?location=`` a location id; 50 a page, urgent rules first."""
+def _filter_from_args() -> tuple[alert_service.AlertFilter, dict]:
+    """The alert centre's filter from ``?state=`` (default active), ``?rule=``, ``?location=``;
+    unknown values fall back to no filter.  Returns (filter, the query arguments without page)."""
     state = request.args.get("state", "active")
     state = state if state in STATES else "active"
     rule = request.args.get("rule")
     rule = rule if rule in alert_service.RULES else None
     location_id = request.args.get("location", type=int)
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return alert_service.AlertFilter(state=state, rule=rule, location_id=location_id), args
+
+
+@bp.get("/alerts")
+@access(*STAFF)
+def index():
+    """Alerts at the user's locations: ``?state=`` active (default), open, acknowledged, resolved,
+    all; ``?rule=`` a rule code; ``?location=`` a location id; 50 a page, soonest due first.
+    Those who may acknowledge tick open alerts and acknowledge them in one post."""
+    flt, args = _filter_from_args()
     page = max(request.args.get("page", 1, type=int), 1)
-    flt = alert_service.AlertFilter(state=state, rule=rule, location_id=location_id)
     rows, has_next = alert_service.alert_page(current_user, flt, page)
     today = clock.local_today()
     counts = alert_service.counts_by_rule(current_user)
-    args = {k: v for k, v in request.args.items() if k != "page"}
+    can_ack = current_user.role in ACTORS
     return render_template(
         "alerts/index.html", rows=[(a, alert_service.describe(a, today)) for a in rows], has_next=has_next,
-        page=page, args=args, state=state, rule=rule, location_id=location_id, counts=counts,
-        rules=alert_service.rules_in_order(), rules_by_code=alert_service.RULES, states=STATES, state_labels=STATE_LABELS,
-        can_ack=current_user.role in ACTORS)
+        page=page, args=args, state=flt.state, rule=flt.rule, location_id=flt.location_id, counts=counts,
+        rules=alert_service.rules_in_order(), rules_by_code=alert_service.RULES, states=STATES,
+        state_labels=STATE_LABELS, can_ack=can_ack,
+        can_ack_many=can_ack and any(a.state.value == "open" for a in rows))
+
+
+@bp.get("/alerts.xlsx")
+@access(*STAFF)
+def export():
+    """The alert centre's list with the same filters (``state``, ``rule``, ``location``) as an
+    XLSX workbook, every page (at most 20,000 alerts), soonest due first; only alerts at the
+    user's locations.  Built by :func:`inventory.services.alert_export.alerts_xlsx`."""
+    flt, _args = _filter_from_args()
+    today = clock.local_today()
+    stmt = alert_service.alert_query(current_user, flt).limit(alert_export.EXPORT_LIMIT)
+    alerts_ = db.session.scalars(stmt).unique()
+    rows = ((a, alert_service.rule_label(a.rule), alert_service.describe(a, today)) for a in alerts_)
+    body = alert_export.alerts_xlsx(rows, today, english=is_english())
+    name = f"alerts-{flt.state}{'-' + flt.rule if flt.rule else ''}-{today.isoformat()}.xlsx"
+    return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
+@bp.post("/alerts/acknowledge")
+@access(*ACTORS)
+def acknowledge_many():
+    """Acknowledge (叫应) every ticked open alert (``alert_ids``) the user may see, in one post;
+    the others are skipped and counted.  Nothing ticked or a malformed id: a message, nothing
+    changes.  Goes back to the list (``next``, same site only)."""
+    form = AcknowledgeManyForm()
+    back = _safe_back(url_for("alerts.index"))
+    if not form.validate_on_submit():
+        flash(_("Tick the alerts to acknowledge first."), "warning")
+        return redirect(back)
+    try:
+        done = alert_service.acknowledge_many(form.alert_ids.data or [], current_user, clock.now_utc())
+        db.session.commit()
+    except DomainError as err:
+        db.session.rollback()
+        flash(str(err), "warning")
+        return redirect(back)
+    if done.acknowledged:
+        flash(_("%(n)s alerts acknowledged.", n=len(done.acknowledged)), "success")
+    if done.skipped:
+        flash(_("%(n)s were left as they are: already acknowledged, resolved or not yours.", n=done.skipped),
+              "info")
+    return redirect(back)
 
 
 @bp.get("/alerts/<int:alert_id>")
@@ -145,11 +203,40 @@ def settings():
 @bp.get("/alerts/messages")
 @access(Role.ADMIN)
 def messages():
-    """The digest outbox (admin): every message with its status, attempts and last error."""
+    """The digest outbox (admin): every message with its status, attempts and last error; a
+    failed one can be sent again (one-time form token per button)."""
     page = max(request.args.get("page", 1, type=int), 1)
     rows, has_next = digests.outbox_page(page)
     return render_template("alerts/messages.html", rows=rows, page=page, has_next=has_next,
-                           counts=digests.outbox_counts())
+                           counts=digests.outbox_counts(), status_labels=digests.NOTIFICATION_STATUS_LABELS,
+                           channel_labels=digests.CHANNEL_LABELS, new_token=new_token)
+
+
+@bp.post("/alerts/messages/<int:notification_id>/resend")
+@access(Role.ADMIN)
+def resend(notification_id: int):
+    """Send a failed digest again: it goes back to the outbox, due at once, and the next delivery
+    pass (every ALERT_DELIVER_EVERY_MINUTES) sends it.  CSRF and a one-time token: a repeated
+    post resends once.  A message that has not failed, or an unknown one, is left alone with a
+    message."""
+    form = ResendForm()
+    if not form.validate_on_submit():
+        flash(_("The form is incomplete; reload the page and try again."), "warning")
+        return redirect(url_for("alerts.messages"))
+    try:
+        digests.resend(notification_id, user=current_user, request_token=form.request_token.data,
+                       now=clock.now_utc())
+        db.session.commit()
+    except AlreadyDone as err:
+        db.session.rollback()
+        flash(str(err), "info")
+    except DomainError as err:
+        db.session.rollback()
+        flash(str(err), "warning")
+    else:
+        flash(_("The digest is back in the outbox; it is sent within %(n)s minutes.",
+                n=current_app.config.get("ALERT_DELIVER_EVERY_MINUTES", 10)), "success")
+    return redirect(url_for("alerts.messages"))
 
 
 @bp.get("/batches/<int:batch_id>/inspections")

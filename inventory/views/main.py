@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..auth import STAFF, access, visible_location_ids
-from ..services import clock, queries
+from ..services import clock, expiry, queries
 from ..services import standards as gap_analysis
 from . import NavEntry
 
@@ -26,18 +26,19 @@ def index():
 @bp.get("/dashboard")
 @access(*STAFF)
 def dashboard():
-    """The user's locations: lines on hand, batches expired and expiring within the warning period,
+    """The user's locations: lines on hand, batches expired and near expiry (inventory.services.expiry),
     and conformity with the standard lists as a chart, worst first (four more queries, constant)."""
     today = clock.local_today()
     visible = visible_location_ids(current_user)
-    rows = queries.location_summaries(visible, today)
+    windows = expiry.expiry_windows()
+    rows = queries.location_summaries(visible, today, windows=windows)
     totals = {
         "locations": len(rows),
         "lines": sum(r.lines for r in rows),
         "expired": sum(r.expired for r in rows),
         "expiring": sum(r.expiring for r in rows),
     }
-    conformity = gap_analysis.conformity_by_location(today, [r.location for r in rows], visible)
+    conformity = gap_analysis.conformity_by_location(today, [r.location for r in rows], visible, windows)
     return render_template("dashboard.html", rows=rows, totals=totals, today=today, conformity=conformity)
 
 

@@ -33,7 +33,7 @@ from ..auth import ADJUST, COUNT, STAFF, VIEW, access, allowed_actions
 from ..extensions import db
 from ..forms_scan import ScanForm, SpotCountForm
 from ..models import Batch, Item, Location, SubLocation
-from ..services import clock
+from ..services import clock, expiry
 from ..services import stocktake as stocktakes
 from ..services.errors import AlreadyDone, DomainError
 from ..services.scan import BATCH, ITEM, LOCATION, SUB_LOCATION, code_from_text, resolve_code, shelf_batches
@@ -170,7 +170,7 @@ def _batch_page(batch: Batch):
     today = clock.local_today()
     actions = allowed_actions(current_user, batch.location)
     open_count = stocktakes.open_count_at(batch.location_id) if COUNT in actions else None
-    return render_template("scan/batch.html", batch=batch, status=batch.expiry_status(today), actions=actions,
+    return render_template("scan/batch.html", batch=batch, status=expiry.assess(batch, today).status, actions=actions,
                            open_count=open_count, today=today, form=ScanForm())
 
 

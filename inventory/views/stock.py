@@ -17,8 +17,9 @@ from ..auth import (
 from ..extensions import db
 from ..forms import JournalFilterForm, choices
 from ..i18n import is_english
-from ..models import Batch, Item, Location, LocationKind, MovementKind
-from ..services import clock, queries
+from ..models import Batch, Item, Location, LocationKind, MovementKind, User
+from ..services import clock, expiry, queries
+from ..services.ledger import format_quantity
 from . import KIND_LABELS, NavEntry
 
 bp = Blueprint("stock", __name__)
@@ -80,7 +81,10 @@ def item_detail(item_code: str):
         abort(404)
     rows = queries.item_by_location(item.id, overview_location_ids(current_user),
                                     visible_location_ids(current_user), clock.local_today())
-    return render_template("items/detail.html", item=item, rows=rows)
+    windows = expiry.expiry_windows()
+    return render_template("items/detail.html", item=item, rows=rows,
+                           lead_days=sorted(windows.lead_days(item), reverse=True),
+                           leads_from_category=item.category_id in windows.by_category)
 
 
 def batch_or_404(batch_id: int, action: str = VIEW) -> Batch:
@@ -99,8 +103,9 @@ def batch_detail(batch_id: int):
     batch = batch_or_404(batch_id)
     today = clock.local_today()
     history = queries.batch_history(batch.id)
+    assessment = expiry.assess(batch, today)
     return render_template("batches/detail.html", batch=batch, history=history,
-                           status=batch.expiry_status(today),
+                           status=assessment.status, expiry=assessment,
                            reversed_ids=queries.reversed_movement_ids([m.id for m in history]),
                            visible_docs={m.document_id for m in history
                                          if can_view_document(current_user, m.document)},

@@ -363,3 +363,83 @@ def test_calibration_page_outlines_follow_the_offset(pdftools):
     a, b = dark_columns(calibration_page(base)), dark_columns(calibration_page(moved))
     shift = round(3.0 / 25.4 * dpi)
     assert any(x + shift in b or x + shift + 1 in b or x + shift - 1 in b for x in a if x > 30)
+
+
+def _stroke_boxes(pdf: bytes) -> list[tuple[float, float, float, float]]:
+    """(left, top, right, bottom) in mm from the top-left of every stroked line segment on
+    the page, read back from the PDF with pdfium (curves: their path's whole box)."""
+    import ctypes
+
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    k = 25.4 / 72
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        page = doc[0]
+        h_pt = page.get_height()
+        boxes = []
+        x, y, w = ctypes.c_float(), ctypes.c_float(), ctypes.c_float()
+        for obj in page.get_objects():
+            if obj.type != raw.FPDF_PAGEOBJ_PATH:
+                continue
+            a, b, c, d, e, f = obj.get_matrix().get()
+            raw.FPDFPageObj_GetStrokeWidth(obj.raw, ctypes.byref(w))
+            half = w.value / 2
+            points, curved = [], False
+            for i in range(raw.FPDFPath_CountSegments(obj.raw)):
+                seg = raw.FPDFPath_GetPathSegment(obj.raw, i)
+                raw.FPDFPathSegment_GetPoint(seg, ctypes.byref(x), ctypes.byref(y))
+                curved |= raw.FPDFPathSegment_GetType(seg) == raw.FPDF_SEGMENT_BEZIERTO
+                points.append((a * x.value + c * y.value + e, b * x.value + d * y.value + f))
+            pairs = [points] if curved else list(zip(points, points[1:]))
+            for pts in pairs:
+                xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+                boxes.append(((min(xs) - half) * k, (h_pt - max(ys) - half) * k,
+                              (max(xs) + half) * k, (h_pt - min(ys) + half) * k))
+        return boxes
+    finally:
+        doc.close()
+
+
+def _overlap(a, b, eps=0.02) -> bool:
+    return a[0] + eps < b[2] and b[0] + eps < a[2] and a[1] + eps < b[3] and b[1] + eps < a[3]
+
+
+@pytest.mark.parametrize("offset", [(0.0, 0.0), (2.5, -1.5), (-3.0, 2.0)])
+@pytest.mark.parametrize("name", list(LAYOUTS))
+def test_calibration_page_text_never_touches_a_line(name, offset, pdftools):
+    """Geometry of the drawn page, read back from the PDF: no character box intersects a
+    ruler tick, scale tick, outline or crosshair, and every character is on the page."""
+    layout = get_layout(name).with_offset(*offset)
+    pdf = calibration_page(layout)
+    strokes = _stroke_boxes(pdf)
+    chars = pdftools.char_boxes(pdf)[0]
+    assert len(strokes) > 100 and len(chars) > 20
+    hits = [(ch, [round(v, 2) for v in box]) for ch, box in chars if any(_overlap(box, s) for s in strokes)]
+    assert hits == []
+    assert all(box[0] >= 0 and box[1] >= 0 and box[2] <= layout.page_width and box[3] <= layout.page_height
+               for _ch, box in chars)
+
+
+@pytest.mark.parametrize("name", list(LAYOUTS))
+def test_calibration_plan_keeps_texts_apart_and_reads_complete(name):
+    """The plan behind the page: texts never overlap each other; every label keeps its
+    position number, the first one the four lines of instructions; the rulers keep their
+    numbers where there is room and give way to text only in small gaps."""
+    from labels import calibration_plan
+
+    layout = get_layout(name)
+    plan = calibration_plan(layout)
+    boxes = [t.box for t in plan.texts]
+    assert not any(_overlap(a, b, 0) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    numbers = sorted(int(t.text) for t in plan.texts if t.kind == "number")
+    assert numbers == list(range(1, layout.per_page + 1))
+    assert [t.text for t in plan.texts if t.kind == "info"][0] == layout.title_zh
+    assert len([t for t in plan.texts if t.kind == "info"]) == 4
+    assert len({t.text for t in plan.texts if t.kind == "scale"}) == 2  # "+2" and "-2" are read somewhere
+    ruler_numbers = {int(t.text) for t in plan.texts if t.kind == "ruler"}
+    assert {10, 20} <= ruler_numbers
+    ticks = [s for s in plan.strokes if s.kind == "ruler"]
+    full = 2 * (int(layout.page_width) + 1) + 2 * (int(layout.page_height) + 1)
+    assert full * 0.9 < len(ticks) <= full
