@@ -1,8 +1,8 @@
 """Alerts: a record of digests an administrator sent again (one per form token); items: a
 shelf life in months (保质期 N 个月) beside the one in days.
 
-Revision ID: 0006_resend_months
-Revises: 0005_alerts
+Revision ID: 0009_resend_months
+Revises: 0008_form_submissions
 Create Date: 2026-12-04 18:14:10.504608
 
 """
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0006_resend_months'
-down_revision = '0005_alerts'
+revision = '0009_resend_months'
+down_revision = '0008_form_submissions'
 branch_labels = None
 depends_on = None
 
