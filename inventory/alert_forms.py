@@ -33,10 +33,10 @@ class InspectionForm(OneTimeForm):
     submit = SubmitField(_l("Record inspection"))
 
 
-class AcknowledgeManyForm(FlaskForm):
+class AcknowledgeManyForm(OneTimeForm):
     """"Acknowledge selected" in the alert centre: the ticked alert ids (checkboxes named
-    ``alert_ids``) and where to go back to.  Ids are only parsed here; which of them the user
-    may acknowledge is the service's decision."""
+    ``alert_ids``), where to go back to and the one-time token.  Ids are only parsed here;
+    which of them the user may acknowledge is the service's decision."""
 
     alert_ids = SelectMultipleField(coerce=int, validate_choice=False)
     next = HiddenField()

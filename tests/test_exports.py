@@ -56,6 +56,7 @@ EXPORTS = {
     ("standards.gaps_kind_export", "xlsx"): {LIST_NAME, LOCATION, ITEM, SPEC, UNIT, LINE_NOTE},
     ("standards.gaps_location_export", "xlsx"): {LIST_NAME, LOCATION, ITEM, SPEC, UNIT, LINE_NOTE},
     ("stocktake.sheet", "xlsx"): {ITEM, SPEC, UNIT, LOT},
+    ("alerts.export", "xlsx"): {LOCATION},  # the expired W-OLD batch at the renamed depot
 }
 PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 

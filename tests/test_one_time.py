@@ -22,7 +22,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from inventory.extensions import db
 from inventory.models import (
-    Alert, Batch, Inspection, KitItem, KitSource, Movement, StandardList, Stocktake, StocktakeLine,
+    Alert, Batch, Inspection, KitItem, KitSource, Movement, Notification, StandardList, Stocktake, StocktakeLine,
     User,
 )
 from inventory.services import alerts, catalogue, clock, kit, standard_lists
@@ -58,6 +58,7 @@ SERVICE_TOKEN = {
     "scan.spot_count": "Document.request_token (ledger)",
     "standards.list_new": "StandardListVersion.request_token",
     "standards.list_edit": "StandardListVersion.request_token",
+    "alerts.resend": "NotificationResend.request_token (digests.resend)",
 }
 
 
@@ -121,6 +122,10 @@ def pages(world, f):
     f.commit()
     batch, doc = d["batch"], db.session.scalar(select(Movement).where(Movement.batch_id == d["batch"].id))
     alert = db.session.scalar(select(Alert).limit(1))
+    db.session.add(Notification(dedup_key=f"digest:email:user:1:{TODAY.isoformat()}", channel="email",
+                                recipient="office@example.org", digest_on=TODAY, status="failed", attempts=12,
+                                last_error="SMTP down", alert_count=1))  # the outbox offers "send again"
+    db.session.commit()
     assert alert is not None, "the world has expired stock: an alert is raised"
     keeper = db.session.scalar(select(User).where(User.username == "keeper1"))
     lst = db.session.scalar(select(StandardList))
@@ -131,7 +136,7 @@ def pages(world, f):
         "/locations/DEP/receive", "/locations/DEP/issue", "/locations/DEP2/stocktake",
         f"/movements/{doc.id}/reverse", f"/documents/{doc.document_id}/reverse",
         f"/stocktakes/{st.id}?code={batch.label_code}", f"/stocktakes/{st.id}/confirm",
-        "/alerts", f"/alerts/{alert.id}", "/alerts/settings",
+        "/alerts", f"/alerts/{alert.id}", "/alerts/settings", "/alerts/messages",
         "/admin/users/new", f"/admin/users/{keeper.id}", "/admin/import",
         "/admin/kit/import", "/admin/kit/items/new", f"/admin/kit/items/{db.session.scalar(select(KitItem.id))}",
         "/admin/kit/sources/new", f"/admin/kit/sources/{db.session.scalar(select(KitSource.id))}",

@@ -116,6 +116,7 @@ def export():
 
 @bp.post("/alerts/acknowledge")
 @access(*ACTORS)
+@one_time()
 def acknowledge_many():
     """Acknowledge (叫应) every ticked open alert (``alert_ids``) the user may see, in one post;
     the others are skipped and counted.  Nothing ticked or a malformed id: a message, nothing
