@@ -233,17 +233,18 @@ def _in_app(app: Flask, job: Job) -> Callable[[], None]:
 
 
 def catch_up_due(app: Flask, now: dt.datetime | None = None) -> bool:
-    """True when today's daily run time has passed and no run for today is recorded (the
-    scheduler was down at that time): the scheduler then runs it at start."""
+    """True when the scheduler should run the daily job at start: no run was ever recorded (a
+    fresh install shows its alerts at once, whatever the hour), or today's run time has passed
+    and no run for today is recorded (the scheduler was down at that time)."""
     tz = ZoneInfo(app.config.get("TIMEZONE", clock.DEFAULT_TZ))
     local = (now or dt.datetime.now(dt.timezone.utc)).astimezone(tz)
     hour, minute = daily_at(app.config)
-    if local.time() < dt.time(hour, minute):
-        return False
     with app.app_context():
         last = db.session.scalar(db.select(JobState.last_run_on).where(JobState.job_id == alerts.ALERT_JOB_ID))
         db.session.remove()
-    return last is None or last < local.date()
+    if last is None:
+        return True
+    return local.time() >= dt.time(hour, minute) and last < local.date()
 
 
 def build_scheduler(app: Flask, *, catch_up: bool = True):

@@ -71,7 +71,9 @@ def test_create_app_starts_no_scheduler(tmp_path):
 def test_catch_up_after_a_missed_slot(app, expired_stock):
     morning = dt.datetime.combine(TODAY, dt.time(5, 0), tzinfo=SHANGHAI)
     late = dt.datetime.combine(TODAY, dt.time(9, 0), tzinfo=SHANGHAI)
-    assert catch_up_due(app, morning) is False      # 06:30 has not come yet
+    assert catch_up_due(app, morning) is True       # a fresh install: no run ever, so at once
+    run_alerts(TODAY - dt.timedelta(days=1))
+    assert catch_up_due(app, morning) is False      # yesterday's run stands until 06:30
     assert catch_up_due(app, late) is True          # scheduler was down at 06:30
     run_alerts(TODAY)
     assert catch_up_due(app, late) is False         # today's run is recorded

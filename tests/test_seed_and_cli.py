@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import func, select, text
 
 from config import database_url
@@ -45,6 +46,20 @@ def test_seed_demo_is_realistic_and_idempotent(any_app):
                                                "adjust"}
     check = runner.invoke(args=["ledger", "check"])
     assert check.exit_code == 0 and "Ledger OK" in check.output
+
+
+@pytest.mark.parametrize("hour", [0, 3, 9])
+def test_seed_demo_works_early_in_the_morning(app, frozen_clock, hour):
+    """A fresh install before 10:00 in Shanghai used to stop at "the time of a movement cannot be
+    in the future": batches received today were booked at 10:00."""
+    from .conftest import SHANGHAI, TODAY
+
+    frozen_clock.move_to(dt.datetime.combine(TODAY, dt.time(hour, 5), tzinfo=SHANGHAI))
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert _count(Batch) > 0
+    latest = db.session.scalar(select(func.max(Movement.occurred_at)))
+    assert latest <= clock.now_utc()
 
 
 def test_seed_demo_if_empty_leaves_a_database_with_data_alone(app):

@@ -171,7 +171,11 @@ def _dates(item: Item, today: dt.date, rng: random.Random):
 
 
 def _local_noon(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(10, 0), tzinfo=clock.business_tz())
+    """10:00 business time on ``day`` — or now, when ``day`` is today and 10:00 is still ahead
+    (a movement may not lie in the future: seeding before 10:00 in Shanghai used to fail)."""
+    at = dt.datetime.combine(day, dt.time(10, 0), tzinfo=clock.business_tz())
+    now = clock.to_local(clock.now_utc())
+    return min(at, now)
 
 
 def _stock_location(location: Location, items: list[Item], rng: random.Random, today: dt.date,
