@@ -189,8 +189,9 @@ def test_stocktake_with_a_missing_and_an_unexpected_batch(live_server, phone, wo
 
 
 def test_scan_rules_in_the_browser_are_the_servers(live_server, phone, world):
-    """static/js/scan.js codeFrom and labelInQuantity give what code_from_text and label_in_quantity give."""
-    from inventory.services.scan import code_from_text, label_in_quantity
+    """static/js/scan.js codeFrom gives what code_from_text gives (a label in a quantity box is
+    recognised by the server alone: label_in_quantity)."""
+    from inventory.services.scan import code_from_text
 
     from .test_scan_codes import IN_QUANTITY, NOT_CODES, TYPED, URLS
 
@@ -198,10 +199,8 @@ def test_scan_rules_in_the_browser_are_the_servers(live_server, phone, world):
     sign_in(page, live_server)
     page.goto(live_server + "/scan")
     texts = TYPED + URLS + NOT_CODES + [text for text, _expected in IN_QUANTITY]
-    in_browser = page.evaluate(
-        "texts => texts.map(t => [window.inventoryScan.codeFrom(t), window.inventoryScan.labelInQuantity(t)])",
-        texts)
-    assert in_browser == [[code_from_text(t), label_in_quantity(t)] for t in texts]
+    in_browser = page.evaluate("texts => texts.map(t => window.inventoryScan.codeFrom(t))", texts)
+    assert in_browser == [code_from_text(t) for t in texts]
 
 
 def test_full_width_url_scans_and_a_label_in_the_count_quantity(live_server, phone, world):
@@ -224,6 +223,8 @@ def test_full_width_url_scans_and_a_label_in_the_count_quantity(live_server, pho
     # The cursor is in the quantity box when the next label is scanned: that label's entry opens.
     wedge(page, f"https://yjwz.example.gov.cn/S/{fuel.label_code}?from=scanner")
     expect(page.locator("#count-entry")).to_contain_text("D-1")
+    # … and the keeper is told that the first batch was not counted.
+    expect(page.locator(".alert-warning")).to_contain_text(f"不是数量：批号 {batch.lot_number} 未记录盘点数量")
     expect(page.locator("#counted")).to_be_focused()
     wedge(page, "50.5")
     expect(page.locator(".alert-success")).to_contain_text("D-1")

@@ -5,7 +5,6 @@
 //    ZXing decoder (npm @zxing/browser, served by the app from node_modules), loaded on demand;
 //  * wedge scans anywhere on the page: a scanner "types" the code fast and presses Enter; when no
 //    field has the focus such a burst is taken as a scan;
-//  * on the count page, a label scanned into the quantity field is taken as the next scan.
 // Only the 12-character code is used from a scanned URL; its host is never followed.
 (function () {
   "use strict";
@@ -228,37 +227,9 @@
     if (index === 0) { listenForWedge(scanner); }
   });
 
-  // Number-like text (digits, "." or ",", spaces, a sign) is a quantity, never a label.
-  var NUMBER_LIKE_RE = /^[\s+\-]*[0-9][0-9\s.,]*$/;
-
-  // The label code when a quantity field received a label scan, else null (the rule of
-  // label_in_quantity in inventory/services/scan.py; full-width digits are numbers too).
-  function labelInQuantity(text) {
-    var normal = String(text || "");
-    if (normal.normalize) { normal = normal.normalize("NFKC"); }
-    normal = normal.replace(INVISIBLE_RE, "").trim();
-    if (!normal || NUMBER_LIKE_RE.test(normal)) { return null; }
-    return codeFrom(normal);
-  }
-
-  // The two rules, for the tests that check them against the server's (tests/test_scan_browser.py).
-  window.inventoryScan = { codeFrom: codeFrom, labelInQuantity: labelInQuantity };
-
-  // Count page: a label scanned into the quantity field is the next scan, not a quantity.
-  var countForm = document.querySelector("[data-count-form]");
-  var firstScan = forms.length ? forms[0] : null;
-  if (countForm && firstScan) {
-    countForm.addEventListener("submit", function (event) {
-      var qty = countForm.querySelector("[name='counted']");
-      var code = qty ? labelInQuantity(qty.value) : null;
-      if (code) {
-        event.preventDefault();
-        var input = firstScan.querySelector("[data-scan-input]");
-        input.value = code;
-        if (firstScan.requestSubmit) { firstScan.requestSubmit(); } else { firstScan.submit(); }
-      }
-    });
-  }
+  // The code rule, for the test that checks it against the server's (tests/test_scan_browser.py).
+  // A label scanned into a quantity box is left to the server (label_in_quantity), which says so.
+  window.inventoryScan = { codeFrom: codeFrom };
 
   // Print pages: check or clear a whole group; the remembered offset follows the chosen layout.
   Array.prototype.forEach.call(document.querySelectorAll("[data-check-group]"), function (button) {
