@@ -19,6 +19,7 @@ from inventory import create_app
 from inventory.extensions import db
 from inventory.jobs import JOBS, SettingError, build_scheduler, catch_up_due, daily_at, run_alerts
 from inventory.models import Alert, JobState, Notification
+from inventory.services.alerts import ALERT_JOB_ID
 
 from . import clocked
 from .conftest import TODAY
@@ -235,6 +236,9 @@ def test_two_scheduler_processes_fire_together_and_send_once(app, expired_stock,
     minute: one alert per condition and one e-mail per person.  Ctrl-C (SIGINT) stops each cleanly."""
     now = dt.datetime.now(SHANGHAI)
     fire = (now + dt.timedelta(minutes=2 if now.second > 40 else 1)).replace(second=0, microsecond=0)
+    # Not a fresh install: yesterday's run is on record, so neither process catches up at start.
+    db.session.add(JobState(job_id=ALERT_JOB_ID, runs=0, last_run_on=TODAY - dt.timedelta(days=1)))
+    db.session.commit()
     db_url = app.config["SQLALCHEMY_DATABASE_URI"]
     env = dict(os.environ, DATABASE_URL=db_url, INVENTORY_ENV="development", ALERT_NOT_COUNTED_DAYS="0",
                ALERT_DAILY_AT=f"{fire:%H:%M}",
