@@ -46,7 +46,7 @@ def rebuild(url: str) -> None:
     from sqlalchemy import create_engine, text
 
     from inventory import create_app
-    from inventory.extensions import db
+    from inventory.core.db import db
 
     sa_url = _sa_url(url)
     admin = create_engine(sa_url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")

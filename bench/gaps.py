@@ -15,7 +15,7 @@ kept: ``detail=False``), (b) one kind's report (the 400 depots, with every line)
 location's report.
 
 Every row also times the bare grouped query the report is built on
-(:func:`inventory.services.standards.stock_statement`, same predicate, rows fetched), so the
+(:func:`inventory.standards.services.gaps.stock_statement`, same predicate, rows fetched), so the
 ratio shows what the rest costs: list, assignment and override queries and the Python that
 computes required quantities, shortfalls and roll-ups.  Times are the best of ``--repeat`` runs.
 
@@ -67,10 +67,11 @@ def _master_data(today: dt.date, subdistricts: int) -> None:
     """Items, locations and the three standard lists (bulk inserts; lists through the service)."""
     from sqlalchemy import insert
 
-    from inventory.extensions import db
-    from inventory.models import Item, Location
-    from inventory.services import catalogue, standard_lists
-    from inventory.services.users import get_system_user
+    from inventory.core.db import db
+    from inventory.stock.models import Item, Location
+    from inventory.stock.services import catalogue
+    from inventory.standards.services import lists as standard_lists
+    from inventory.users.services.accounts import get_system_user
 
     cats = catalogue.ensure_top_categories()
     cat_ids = [cats[c].id for c in sorted(cats)]
@@ -108,7 +109,7 @@ def _master_data(today: dt.date, subdistricts: int) -> None:
 
 
 def _batches_sqlite(today: dt.date) -> int:
-    from inventory.extensions import db
+    from inventory.core.db import db
 
     con = db.session.connection().connection.driver_connection
     locs = [r[0] for r in con.execute("SELECT id FROM location ORDER BY id")]
@@ -145,7 +146,7 @@ def _batches_pg(today: dt.date, subdistricts: int, log) -> int:
     foreign-key triggers off for the load and the secondary indexes built afterwards."""
     from sqlalchemy import text
 
-    from inventory.extensions import db
+    from inventory.core.db import db
 
     con = db.session.connection()
     con.execute(text("SET session_replication_role = replica"))  # skip FK trigger checks for the bulk load
@@ -204,7 +205,7 @@ def prepare(backend: str, uri: str, subdistricts: int, today: dt.date, log):
 
 def best(fn, repeat: int) -> tuple[float, object]:
     """(best wall time in seconds over ``repeat`` runs, the last result)."""
-    from inventory.extensions import db
+    from inventory.core.db import db
 
     times, result = [], None
     for _ in range(repeat):
@@ -218,8 +219,8 @@ def best(fn, repeat: int) -> tuple[float, object]:
 
 def measure(app, today: dt.date, scope: dict, repeat: int) -> tuple[float, float, int, int]:
     """(report seconds, bare query seconds, locations in the report, lines computed)."""
-    from inventory.extensions import db
-    from inventory.services import standards
+    from inventory.core.db import db
+    from inventory.standards.services import gaps as standards
 
     with app.app_context():
         report_s, report = best(lambda: standards.gap_report(today, **scope), repeat)
@@ -242,7 +243,7 @@ def main() -> None:
     def log(msg):
         print(msg, file=sys.stderr, flush=True)
 
-    from inventory.models import Location, LocationKind
+    from inventory.stock.models import Location, LocationKind
 
     runs = []
     if "sqlite" in backends:
@@ -257,7 +258,7 @@ def main() -> None:
             log(f"{backend}: preparing {size} subdistrict(s) …")
             app, batches = prepare(backend, uri, size, today, log)
             with app.app_context():
-                from inventory.extensions import db
+                from inventory.core.db import db
 
                 one = db.session.scalar(db.select(Location).where(Location.code == "S000-05"))
                 db.session.expunge(one)
@@ -273,7 +274,7 @@ def main() -> None:
                 report_s, bare_s, locs, lines = measure(app, today, scope, repeat)
                 rows.append((backend, scale, label, locs, batches, lines, report_s, bare_s))
             with app.app_context():
-                from inventory.extensions import db
+                from inventory.core.db import db
 
                 db.engine.dispose()
 

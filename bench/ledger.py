@@ -38,9 +38,9 @@ def prepare(uri: str) -> dict:
     from flask_migrate import upgrade
     from sqlalchemy import create_engine, text
 
-    from inventory.extensions import db
-    from inventory.services import catalogue, ledger
-    from inventory.services.users import create_user
+    from inventory.core.db import db
+    from inventory.stock.services import catalogue, ledger
+    from inventory.users.services.accounts import create_user
 
     if uri.startswith("postgresql"):
         admin = create_engine(uri.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
@@ -74,9 +74,9 @@ def prepare(uri: str) -> dict:
 def _orm_worker(uri, ids, op, deadline, start_event, counter, ready):
     import datetime as dt
 
-    from inventory.extensions import db
-    from inventory.models import User
-    from inventory.services import ledger
+    from inventory.core.db import db
+    from inventory.users.models import User
+    from inventory.stock.services import ledger
 
     app = _app(uri)
     done = 0
@@ -188,7 +188,7 @@ def main() -> None:
                 raw = measure(uri, ids, op, workers, args.seconds, raw=True)
                 print(f"| {backend} | {op} | {workers} | {service:,.0f} | {raw:,.0f} | {service / raw:.2f} |",
                       flush=True)
-        from inventory.services import ledger
+        from inventory.stock.services import ledger
 
         app = _app(uri)
         with app.app_context():

@@ -29,12 +29,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import event, text  # noqa: E402
 
-from inventory import create_app  # noqa: E402
-from inventory.extensions import db  # noqa: E402
-from inventory.models import Batch  # noqa: E402
-from inventory.services import catalogue, labelling, ledger  # noqa: E402
-from inventory.services import stocktake as stocktakes  # noqa: E402
-from inventory.services.users import create_user, get_system_user  # noqa: E402
+from inventory import create_app
+from inventory.core.db import db
+from inventory.stock.models import Batch
+from inventory.stock.services import catalogue, ledger
+from inventory.scan.services import labelling
+from inventory.stocktake.services import counts as stocktakes
+from inventory.users.services.accounts import create_user, get_system_user
 
 PASSWORD = "bench-password-1"
 

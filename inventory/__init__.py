@@ -15,7 +15,8 @@ from sqlalchemy.engine import Engine
 
 from config import BASE_DIR, INSTANCE_DIR, Config, config_name, get_config, resolve_secret_key
 
-from .extensions import csrf, db, limiter, login_manager, migrate
+from inventory.web.extensions import csrf, limiter, login_manager, migrate
+from inventory.core.db import db
 
 
 def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
@@ -54,14 +55,62 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
 
-    from .i18n import init_i18n
-    from .cli import register_cli
-    from .views import register_views
+    from inventory.web.access import enforce_declared_access
+    from inventory.web.i18n import init_i18n
+    from inventory.web.setup import register_views
 
     init_i18n(app)
-    register_views(app)
-    register_cli(app)
+    import inventory.web.models  # noqa: F401  (the one-time token table)
+
+    modules = domain_modules()
+    register_views(app, modules["views"], {name: f for m in modules["labels"]
+                                           for name, f in m.TEMPLATE_FILTERS.items()})
+    app.before_request(enforce_declared_access)
+    register_commands(app, modules["cli"])
     return app
+
+
+#: The domain packages, each one folder: its models, services, forms, views, CLI and labels.
+#: Lower ones never import higher ones (the layers contract in ``pyproject.toml``).
+DOMAINS = ("users", "stock", "standards", "scan", "stocktake", "alerts", "residents", "dashboard", "demo")
+
+
+def domain_modules() -> dict[str, list]:
+    """Import every domain's ``models``, ``labels``, ``cli`` and view modules and return them by kind.
+
+    A domain's views are its ``views`` module, or every module of its ``views`` package that
+    defines a blueprint ``bp``; the shape is ``{"models": [...], "labels": [...], "cli": [...],
+    "views": [...]}``, each list in :data:`DOMAINS` order.  Importing the models registers every
+    table on the metadata before migrations or ``create_all`` read it.
+    """
+    import importlib
+    import pkgutil
+
+    found: dict[str, list] = {"models": [], "labels": [], "cli": [], "views": []}
+    for domain in DOMAINS:
+        package = importlib.import_module(f"{__name__}.{domain}")
+        children = {info.name: info.ispkg for info in pkgutil.iter_modules(package.__path__)}
+        for kind in ("models", "labels", "cli"):
+            if kind in children:
+                found[kind].append(importlib.import_module(f"{package.__name__}.{kind}"))
+        if children.get("views"):
+            views = importlib.import_module(f"{package.__name__}.views")
+            for info in sorted(pkgutil.iter_modules(views.__path__), key=lambda m: m.name):
+                module = importlib.import_module(f"{views.__name__}.{info.name}")
+                if hasattr(module, "bp"):
+                    found["views"].append(module)
+        elif "views" in children:
+            found["views"].append(importlib.import_module(f"{package.__name__}.views"))
+    return found
+
+
+def register_commands(app: Flask, cli_modules) -> None:
+    """Add the ``COMMANDS`` of every domain's ``cli`` module, and the web layer's, to ``flask``."""
+    from inventory.web import cli as web_cli
+
+    for module in [web_cli, *cli_modules]:
+        for command in module.COMMANDS:
+            app.cli.add_command(command)
 
 
 def _configure_proxy(app: Flask) -> None:
@@ -80,7 +129,7 @@ def _configure_proxy(app: Flask) -> None:
 def _check_sign_in_limits(app: Flask) -> None:
     """Refuse to start (RuntimeError) when a sign-in limit cannot be read, rather than answer
     500 at the first sign-in."""
-    from .services.signin import parse_limits
+    from inventory.users.services.signin import parse_limits
 
     for name in ("LOGIN_RATE_LIMIT", "LOGIN_ADDRESS_RATE_LIMIT"):
         try:

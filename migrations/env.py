@@ -45,7 +45,7 @@ target_db = current_app.extensions['migrate'].db
 def render_item(type_, obj, autogen_context):
     """Render the app's Quantity type as its storage type, so that migrations
     do not import application code."""
-    from inventory.models.types import Quantity
+    from inventory.core.types import Quantity
 
     if type_ == "type" and isinstance(obj, Quantity):
         return "sa.BigInteger()"

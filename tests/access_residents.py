@@ -29,9 +29,9 @@ def sample_args(world) -> dict:
     """The shipped checklist loaded; its first line and source; the residential point RES."""
     from sqlalchemy import select
 
-    from inventory.extensions import db
-    from inventory.models import KitItem, KitSource
-    from inventory.services.kit import ensure_default_checklist
+    from inventory.core.db import db
+    from inventory.residents.models import KitItem, KitSource
+    from inventory.residents.services.checklist import ensure_default_checklist
 
     ensure_default_checklist()
     item = db.session.scalar(select(KitItem).order_by(KitItem.id).limit(1))

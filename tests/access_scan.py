@@ -36,7 +36,7 @@ EXPECTED = {
 
 def sample_args(world) -> dict:
     """A batch label code at DEP, an open count of DEP with one line, the decoder asset, PDF sheets."""
-    from inventory.services import stocktake
+    from inventory.stocktake.services import counts as stocktake
 
     keeper = world["users"]["keeper"]
     count = stocktake.start(location_id=world["dep"].id, user=keeper)

@@ -4,9 +4,9 @@ Sample objects: the depot list (admin edits it; the civil-defence role may edit 
 civil-defence list, so it gets 403 here), the depot DEP (the keeper is assigned there) and
 the kind "depot" (the civil-defence role and the residential manager see no depot: 404).
 """
-from inventory.models import StandardBasis
-from inventory.services import standard_lists
-from inventory.services.users import get_system_user
+from inventory.standards.models import StandardBasis
+from inventory.standards.services import lists as standard_lists
+from inventory.users.services.accounts import get_system_user
 
 from .conftest import TODAY
 

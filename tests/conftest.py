@@ -28,7 +28,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, inspect, text
 
 from inventory import create_app
-from inventory.extensions import db
+from inventory.core.db import db
 
 from . import factories
 

@@ -5,10 +5,12 @@ import datetime as dt
 import itertools
 from decimal import Decimal
 
-from inventory.extensions import db
-from inventory.models import Location, Role, User
-from inventory.services import catalogue, ledger
-from inventory.services.users import create_user, get_system_user
+from inventory.core.db import db
+from inventory.stock.models import Location
+from inventory.core.policy import Role
+from inventory.users.models import User
+from inventory.stock.services import catalogue, ledger
+from inventory.users.services.accounts import create_user, get_system_user
 
 _seq = itertools.count(1)
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from inventory.extensions import db
-from inventory.models import User
+from inventory.core.db import db
+from inventory.users.models import User
 
 
 def test_admin_saves_a_user_with_an_e_mail(client, world, login):

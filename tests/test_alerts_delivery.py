@@ -17,11 +17,11 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from inventory.extensions import db
-from inventory.i18n_catalog import compile_catalogues
-from inventory.jobs import deliver_due, run_alerts
-from inventory.models import Alert, AlertPreference, Notification, NotificationStatus
-from inventory.services import alerts
+from inventory.core.db import db
+from inventory.web.i18n_catalog import compile_catalogues
+from inventory.alerts.jobs import deliver_due, run_alerts
+from inventory.alerts.models import Alert, AlertPreference, Notification, NotificationStatus
+from inventory.alerts.services import rules as alerts
 
 from .conftest import TODAY
 
@@ -306,7 +306,7 @@ class Capture(logging.Handler):
 @pytest.fixture
 def job_log():
     handler = Capture()
-    logger = logging.getLogger("inventory.jobs")
+    logger = logging.getLogger("inventory.alerts.jobs")
     old = logger.level, logger.disabled
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG)

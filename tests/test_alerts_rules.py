@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from inventory.extensions import db
-from inventory.models import (
-    Alert, AlertEvent, AlertState, Category, Inspection, InspectionResult, Movement,
-)
-from inventory.services import alerts, inspections, ledger
-from inventory.services.errors import AlreadyDone, InvalidInput, NotFound
+from inventory.core.db import db
+from inventory.alerts.models import Alert, AlertEvent, AlertState, Inspection, InspectionResult
+from inventory.stock.models import Category, Movement
+from inventory.alerts.services import rules as alerts, inspections
+from inventory.stock.services import ledger
+from inventory.core.errors import AlreadyDone, InvalidInput, NotFound
 
 from .conftest import TODAY
 
@@ -357,7 +357,7 @@ def test_lead_days_are_validated(app, english):
             alerts.parse_lead_days(bad)
     with pytest.raises(NotFound):
         alerts.set_category_lead_days("1999999", "30")
-    from inventory.services.catalogue import ensure_top_categories
+    from inventory.stock.services.catalogue import ensure_top_categories
 
     ensure_top_categories()
     assert alerts.set_category_lead_days("2000000", "7,90,30").expiry_lead_days == "90,30,7"
@@ -396,9 +396,9 @@ def test_a_python_rule_slots_in_with_findings(any_app, f, depot, monkeypatch):
 
 
 def test_restock_follows_the_standard_list_threshold(any_app, f, depot):
-    from inventory.services import standard_lists
-    from inventory.services.standard_lists import LineData, ListData
-    from inventory.services.users import get_system_user
+    from inventory.standards.services import lists as standard_lists
+    from inventory.standards.services.lists import LineData, ListData
+    from inventory.users.services.accounts import get_system_user
 
     water = f.item("W1", unit="箱")
     hood = f.item("P1", unit="具")
@@ -425,7 +425,7 @@ def test_restock_follows_the_standard_list_threshold(any_app, f, depot):
 
 
 def test_not_counted_locations_and_a_count_resolves_it(any_app, f, depot, monkeypatch):
-    from inventory.services import stocktake
+    from inventory.stocktake.services import counts as stocktake
 
     monkeypatch.setitem(any_app.config, "ALERT_NOT_COUNTED_DAYS", 31)
     counted = f.location("DEP2")

@@ -16,10 +16,10 @@ import time_machine
 from sqlalchemy import create_engine, func, select, text
 
 from inventory import create_app
-from inventory.extensions import db
-from inventory.jobs import JOBS, SettingError, build_scheduler, catch_up_due, daily_at, run_alerts
-from inventory.models import Alert, JobState, Notification
-from inventory.services.alerts import ALERT_JOB_ID
+from inventory.core.db import db
+from inventory.alerts.jobs import JOBS, SettingError, build_scheduler, catch_up_due, daily_at, run_alerts
+from inventory.alerts.models import Alert, JobState, Notification
+from inventory.alerts.services.rules import ALERT_JOB_ID
 
 from . import clocked
 from .conftest import TODAY
@@ -118,7 +118,7 @@ def test_cli_run_uses_today_in_shanghai(app, expired_stock):
 
 def test_cli_lead_times(app):
     runner = app.test_cli_runner()
-    from inventory.services.catalogue import ensure_top_categories
+    from inventory.stock.services.catalogue import ensure_top_categories
 
     ensure_top_categories()
     db.session.commit()

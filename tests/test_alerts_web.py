@@ -8,14 +8,22 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from inventory.auth import visible_location_ids
-from inventory.extensions import db
-from inventory.i18n_catalog import compile_catalogues
-from inventory.models import (
-    Alert, AlertEvent, AlertPreference, AlertState, Inspection, Movement, Notification, NotificationResend,
-    NotificationStatus, User,
+from inventory.users.permissions import visible_location_ids
+from inventory.core.db import db
+from inventory.web.i18n_catalog import compile_catalogues
+from inventory.alerts.models import (
+    Alert,
+    AlertEvent,
+    AlertPreference,
+    AlertState,
+    Inspection,
+    Notification,
+    NotificationResend,
+    NotificationStatus,
 )
-from inventory.services import alerts
+from inventory.stock.models import Movement
+from inventory.users.models import User
+from inventory.alerts.services import rules as alerts
 
 from .conftest import TODAY, IsolatedClient
 from .test_web_pages import query_counter  # noqa: F401  (fixture)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from inventory.extensions import db
-from inventory.services import users as users_service
+from inventory.core.db import db
+from inventory.users.services import accounts as users_service
 
 from .conftest import NOW, PASSWORD
 
@@ -182,7 +182,7 @@ def test_sign_in_starts_a_new_session_with_a_new_csrf_token(tmp_path, sqlite_tem
     (tmp_path / "csrf").mkdir()
     served = build_app("sqlite", tmp_path / "csrf", sqlite_template, WTF_CSRF_ENABLED=True)
     with served.app_context():
-        from inventory.services.users import create_user
+        from inventory.users.services.accounts import create_user
 
         create_user(username="kp", password=PASSWORD, role="admin")
         db.session.commit()

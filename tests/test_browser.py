@@ -8,8 +8,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from inventory.extensions import db
-from inventory.models import Batch, Document, DocumentKind
+from inventory.core.db import db
+from inventory.stock.models import Batch, Document, DocumentKind
 
 from .conftest import TODAY
 
@@ -95,8 +95,8 @@ def test_keeper_ticks_all_open_alerts_and_acknowledges_them_in_one_post(live_ser
     form (form="bulk-ack") work in a real browser, with CSRF on."""
     import datetime as dt
 
-    from inventory.models import Alert, AlertState
-    from inventory.services import alerts
+    from inventory.alerts.models import Alert, AlertState
+    from inventory.alerts.services import rules as alerts
 
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     alerts.run_rules(now.date(), run=alerts.begin_run(alerts.ALERT_JOB_ID, now), now=now)

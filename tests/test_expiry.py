@@ -10,12 +10,14 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from inventory.extensions import db
-from inventory.i18n_catalog import compile_catalogues
-from inventory.models import Alert
-from inventory.services import alerts, expiry, standard_lists, standards
-from inventory.services.standard_lists import LineData, ListData
-from inventory.services.users import get_system_user
+from inventory.core.db import db
+from inventory.web.i18n_catalog import compile_catalogues
+from inventory.alerts.models import Alert
+from inventory.alerts.services import rules as alerts
+from inventory.stock.services import expiry
+from inventory.standards.services import lists as standard_lists, gaps as standards
+from inventory.standards.services.lists import LineData, ListData
+from inventory.users.services.accounts import get_system_user
 
 from .conftest import TODAY
 
@@ -37,7 +39,7 @@ def shelf(app, f):
     """
     compile_catalogues()
     alerts.set_category_lead_days("1000000", "90,30,7")
-    from inventory.models import Category
+    from inventory.stock.models import Category
 
     db.session.add(Category(code="1010000", name_zh="食品类"))
     db.session.flush()
@@ -168,8 +170,8 @@ def test_a_receipt_without_expiry_date_gets_the_last_day_of_the_shelf_life(app, 
 
 
 def test_items_import_takes_a_shelf_life_in_months(app, f, english):
-    from inventory.models import Item
-    from inventory.services import importer
+    from inventory.stock.models import Item
+    from inventory.stock.services import imports as importer
 
     f.commit()
     csv = ("物资编码,品名,计量单位,分类编码,保质期天数,保质期月数\n"

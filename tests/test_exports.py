@@ -21,11 +21,12 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from inventory import spreadsheet
-from inventory.extensions import db
-from inventory.models import StandardList
-from inventory.services import catalogue, ledger, standard_files, standard_lists
-from inventory.services.users import get_system_user, update_user
+from inventory.core import tabular as spreadsheet
+from inventory.core.db import db
+from inventory.standards.models import StandardList
+from inventory.stock.services import catalogue, ledger
+from inventory.standards.services import files as standard_files, lists as standard_lists
+from inventory.users.services.accounts import get_system_user, update_user
 
 from .conftest import TODAY
 from .test_web_access import _sample_args, _url

@@ -1,5 +1,10 @@
 """Every UI string has a Chinese translation; English is available on request."""
-from inventory.i18n_catalog import compile_catalogues, missing_messages, source_messages, translated_messages
+from inventory.web.i18n_catalog import (
+    compile_catalogues,
+    missing_messages,
+    source_messages,
+    translated_messages,
+)
 
 
 def test_every_ui_string_is_translated():

@@ -8,10 +8,10 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from inventory.extensions import db
-from inventory.models import Batch, Item, Location, Movement, MovementKind
-from inventory.services import importer
-from inventory.services.errors import InvalidInput
+from inventory.core.db import db
+from inventory.stock.models import Batch, Item, Location, Movement, MovementKind
+from inventory.stock.services import imports as importer
+from inventory.core.errors import InvalidInput
 
 pytestmark = pytest.mark.usefixtures("english")
 

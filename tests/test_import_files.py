@@ -13,10 +13,11 @@ from flask import current_app
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from inventory.extensions import db
-from inventory.models import Batch, Item, Movement
-from inventory.services import clock, importer, ledger
-from inventory.services.errors import InvalidInput
+from inventory.core.db import db
+from inventory.stock.models import Batch, Item, Movement
+from inventory.core import clock
+from inventory.stock.services import imports as importer, ledger
+from inventory.core.errors import InvalidInput
 
 from .conftest import SHANGHAI, TODAY
 

@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from inventory.extensions import db
-from inventory.models import AppendOnlyError, Batch, Document, Movement, MovementKind
-from inventory.services import ledger
-from inventory.services.errors import AlreadyDone, InsufficientStock, InvalidInput, NotFound
+from inventory.core import quantities
+from inventory.core.db import db
+from inventory.stock.models import AppendOnlyError, Batch, Document, Movement, MovementKind
+from inventory.stock.services import ledger
+from inventory.core.errors import AlreadyDone, InsufficientStock, InvalidInput, NotFound
 
 from .conftest import TODAY
 
@@ -146,7 +147,7 @@ def test_receive_refuses_unknown_or_inactive_item_and_location(setup):
 def test_receive_refuses_empty_note_and_foreign_shelf(setup):
     s = setup
     refused(InvalidInput, ledger.receive, location_id=s["depot"].id, user=s["keeper"], lines=[])
-    from inventory.services.catalogue import ensure_sub_location
+    from inventory.stock.services.catalogue import ensure_sub_location
 
     shelf = ensure_sub_location(s["other"], "X-01")
     db.session.commit()
@@ -470,7 +471,7 @@ def test_receipt_reads_thousands_full_width_and_the_item_unit(setup):
         ledger.ReceiptLine(s["water"].id, "３００箱", lot_number="T2"),
         ledger.ReceiptLine(s["diesel"].id, "１２，３４５．５ L", lot_number="T3")])
     assert [m.quantity for m in doc.movements] == [D(1000), D(300), D("12345.5")]
-    assert ledger.parse_decimal_text("１２．５") == D("12.5")
+    assert quantities.parse_decimal_text("１２．５") == D("12.5")
 
 
 def test_shelf_life_item_needs_expiry_or_production_date(setup, f):

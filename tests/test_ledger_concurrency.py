@@ -12,10 +12,11 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 from sqlalchemy import func, select
 
-from inventory.extensions import db
-from inventory.models import Batch, Movement, MovementKind, User
-from inventory.services import ledger
-from inventory.services.errors import AlreadyDone, DomainError, InsufficientStock
+from inventory.core.db import db
+from inventory.stock.models import Batch, Movement, MovementKind
+from inventory.users.models import User
+from inventory.stock.services import ledger
+from inventory.core.errors import AlreadyDone, DomainError, InsufficientStock
 
 from .conftest import TODAY, build_app
 from .factories import Factories

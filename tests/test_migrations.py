@@ -6,7 +6,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
-from inventory.extensions import db
+from inventory.core.db import db
 
 
 def test_upgrade_matches_models_and_downgrade_round_trips(any_app, backend):

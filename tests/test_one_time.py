@@ -20,14 +20,20 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
-from inventory.extensions import db
-from inventory.models import (
-    Alert, Batch, Inspection, KitItem, KitSource, Movement, Notification, StandardList, Stocktake, StocktakeLine,
-    User,
-)
-from inventory.services import alerts, catalogue, clock, kit, standard_lists
-from inventory.services import stocktake as stocktakes
-from inventory.services.standard_lists import LineData
+from inventory.core.db import db
+from inventory.alerts.models import Alert, Inspection, Notification
+from inventory.stock.models import Batch, Movement
+from inventory.residents.models import KitItem, KitSource
+from inventory.standards.models import StandardList
+from inventory.stocktake.models import Stocktake, StocktakeLine
+from inventory.users.models import User
+from inventory.alerts.services import rules as alerts
+from inventory.stock.services import catalogue
+from inventory.core import clock
+from inventory.residents.services import checklist as kit
+from inventory.standards.services import lists as standard_lists
+from inventory.stocktake.services import counts as stocktakes
+from inventory.standards.services.lists import LineData
 
 from .conftest import TODAY
 
@@ -205,7 +211,7 @@ def test_a_replayed_count_line_with_add_adds_once(keeper, world):
         assert _counted(batch.id) == 100
     page = keeper.get(again.location).data.decode()
     assert "该表单已提交过，未重复保存" in page
-    from inventory.models import FormSubmission
+    from inventory.web.models import FormSubmission
 
     assert db.session.scalar(select(func.count(FormSubmission.id))) == 3  # start, line-1, line-2
 
@@ -313,7 +319,7 @@ def test_a_replayed_opening_stock_import_books_once(client, world, login):
 
 
 def test_the_database_refuses_a_second_record_of_one_token(any_app, f, monkeypatch):
-    from inventory.services import submissions
+    from inventory.web import submissions
 
     user = f.user("admin", username="k1")
     f.commit()

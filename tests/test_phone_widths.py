@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from inventory.extensions import db
-from inventory.models import StandardList
+from inventory.core.db import db
+from inventory.standards.models import StandardList
 
 from .conftest import TODAY
 
@@ -19,14 +19,14 @@ PAGES = ["/", "/dashboard", "/gaps", "/gaps/kind/depot", "/gaps/kind/residential
 
 @pytest.mark.browser
 def test_main_pages_fit_a_phone_for_every_demo_role(app, live_server, phone):
-    from inventory.services.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
+    from inventory.demo.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
 
     seed_demo(today=TODAY, with_accounts=True)
     db.session.commit()
     # A GS1-style lot of the longest allowed length must wrap, not widen the page.
-    from inventory.models import Batch, Item, Location
-    from inventory.services import ledger
-    from inventory.services.users import get_system_user
+    from inventory.stock.models import Batch, Item, Location
+    from inventory.stock.services import ledger
+    from inventory.users.services.accounts import get_system_user
 
     depot = db.session.scalar(select(Location).where(Location.code == "HSYS"))
     item = db.session.scalars(select(Item).where(Item.active.is_(True)).order_by(Item.code)).first()

@@ -1,4 +1,4 @@
-"""The one quantity parser (inventory.services.quantity): examples from the field and property tests."""
+"""The one quantity parser (inventory.core.quantities): examples from the field and property tests."""
 from __future__ import annotations
 
 import unicodedata
@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inventory import create_app
-from inventory.services.errors import InvalidInput
-from inventory.services.quantity import ANY_UNIT, MAX_QUANTITY, parse_quantity_text
+from inventory.core.errors import InvalidInput
+from inventory.core.quantities import ANY_UNIT, MAX_QUANTITY, parse_quantity_text
 
 
 @pytest.fixture(scope="module", autouse=True)

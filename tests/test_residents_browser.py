@@ -9,9 +9,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from inventory.extensions import db
-from inventory.models import KitCounter
-from inventory.services import kit
+from inventory.core.db import db
+from inventory.residents.models import KitCounter
+from inventory.residents.services import checklist as kit
 
 pytestmark = pytest.mark.browser
 

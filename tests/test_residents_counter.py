@@ -5,9 +5,9 @@ import threading
 
 from sqlalchemy import select
 
-from inventory.extensions import db
-from inventory.models import CounterKind, KitCounter
-from inventory.services import kit
+from inventory.core.db import db
+from inventory.residents.models import CounterKind, KitCounter
+from inventory.residents.services import checklist as kit
 
 from .conftest import TODAY
 

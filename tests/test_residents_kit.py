@@ -9,10 +9,10 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from inventory.extensions import db
-from inventory.models import KitConfidence, KitCounter, KitItem, KitSource, KitVersion
-from inventory.services import kit
-from inventory.services.errors import InvalidInput
+from inventory.core.db import db
+from inventory.residents.models import KitConfidence, KitCounter, KitItem, KitSource, KitVersion
+from inventory.residents.services import checklist as kit
+from inventory.core.errors import InvalidInput
 
 from .conftest import TODAY
 

@@ -12,9 +12,10 @@ import yaml
 import zxingcpp
 from sqlalchemy import event, func, select
 
-from inventory.extensions import db
-from inventory.models import CounterKind, KitCounter, KitItem
-from inventory.services import clock, kit
+from inventory.core.db import db
+from inventory.residents.models import CounterKind, KitCounter, KitItem
+from inventory.core import clock
+from inventory.residents.services import checklist as kit
 
 from .conftest import TODAY
 

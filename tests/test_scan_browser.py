@@ -19,11 +19,13 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 import labels
-from inventory.extensions import db
-from inventory.models import Batch, Movement, MovementKind, Stocktake, StocktakeStatus
-from inventory.services import catalogue, labelling, ledger
-from inventory.services import stocktake as stocktakes
-from inventory.views.scan import NODE_MODULES
+from inventory.core.db import db
+from inventory.stock.models import Batch, Movement, MovementKind
+from inventory.stocktake.models import Stocktake, StocktakeStatus
+from inventory.stock.services import catalogue, ledger
+from inventory.scan.services import labelling
+from inventory.stocktake.services import counts as stocktakes
+from inventory.scan.views.scan import NODE_MODULES
 
 from .conftest import CHROMIUM, CHROMIUM_ARGS, IN_CI, _unavailable
 
@@ -191,7 +193,7 @@ def test_stocktake_with_a_missing_and_an_unexpected_batch(live_server, phone, wo
 def test_scan_rules_in_the_browser_are_the_servers(live_server, phone, world):
     """static/js/scan.js codeFrom gives what code_from_text gives (a label in a quantity box is
     recognised by the server alone: label_in_quantity)."""
-    from inventory.services.scan import code_from_text
+    from inventory.scan.services.landing import code_from_text
 
     from .test_scan_codes import IN_QUANTITY, NOT_CODES, TYPED, URLS
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from inventory.extensions import db
-from inventory.models import StocktakeLine
-from inventory.services import catalogue
-from inventory.services.codes import normalise_code
-from inventory.services.scan import code_from_text, label_in_quantity
+from inventory.core.db import db
+from inventory.stocktake.models import StocktakeLine
+from inventory.stock.services import catalogue
+from inventory.core.codes import normalise_code
+from inventory.scan.services.landing import code_from_text, label_in_quantity
 
 CODE = "ABCDEFGH2345"
 
@@ -184,7 +184,7 @@ def test_label_scanned_into_the_count_quantity_opens_that_label(keeper, world):
 
 
 def test_label_scanned_into_a_booking_quantity_is_named_as_a_label(keeper, world):
-    from inventory.models import Movement
+    from inventory.stock.models import Movement
 
     batch, fuel = world["batch"], world["fuel"]
     before = db.session.scalar(select(db.func.count(Movement.id)))

@@ -7,10 +7,12 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from inventory.extensions import db
-from inventory.models import Document, LabelSetting, User
-from inventory.services import catalogue, ledger
-from inventory.services.scan import code_from_text, label_url
+from inventory.core.db import db
+from inventory.stock.models import Document
+from inventory.scan.models import LabelSetting
+from inventory.users.models import User
+from inventory.stock.services import catalogue, ledger
+from inventory.scan.services.landing import code_from_text, label_url
 
 from . import scan_pdf
 from .conftest import TODAY

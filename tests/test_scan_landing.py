@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import event, func, select
 
-from inventory.extensions import db
-from inventory.models import Batch, Document, Movement
-from inventory.services import catalogue, ledger
-from inventory.views.scan import NODE_MODULES
+from inventory.core.db import db
+from inventory.stock.models import Batch, Document, Movement
+from inventory.stock.services import catalogue, ledger
+from inventory.scan.views.scan import NODE_MODULES
 
 from .conftest import IN_CI, TODAY
 

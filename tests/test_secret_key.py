@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 
 from inventory import create_app
-from inventory.extensions import db
+from inventory.core.db import db
 
 from .conftest import PASSWORD
 
@@ -69,7 +69,7 @@ def test_the_test_config_gets_a_random_key(no_secret_key):
 def test_a_cookie_signed_with_the_old_public_key_signs_nobody_in(no_secret_key, tmp_path, sqlite_template):
     """`gunicorn app:app` without INVENTORY_ENV runs the development config: a session cookie
     forged with the key once printed in config.py must not make anyone an administrator."""
-    from inventory.services.users import create_user
+    from inventory.users.services.accounts import create_user
 
     shutil.copyfile(sqlite_template, tmp_path / "dev.db")
     served = create_app("development", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'dev.db'}",

@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import func, select, text
 
 from config import database_url
-from inventory.extensions import db
-from inventory.models import Batch, Category, Document, Item, Location, LocationKind, Movement
-from inventory.services import clock
+from inventory.core.db import db
+from inventory.stock.models import Batch, Category, Document, Item, Location, LocationKind, Movement
+from inventory.core import clock
 
 
 def _count(model):
@@ -97,8 +97,8 @@ def test_sqlite_runs_in_wal_mode_with_busy_timeout(app):
 
 
 def test_users_cli_creates_lists_and_resets(app, english):
-    from inventory.models import User
-    from inventory.services.catalogue import LocationData, upsert_location
+    from inventory.users.models import User
+    from inventory.stock.services.catalogue import LocationData, upsert_location
 
     upsert_location(LocationData(code="HS", kind="depot", name_zh="海尚源深"))
     db.session.commit()
@@ -115,7 +115,7 @@ def test_users_cli_creates_lists_and_resets(app, english):
     out = runner.invoke(args=["users", "set-password", "zhang", "--password", "another one 2"])
     assert out.exit_code == 0
     db.session.expire_all()
-    from inventory.services.users import verify_password
+    from inventory.users.services.accounts import verify_password
 
     user = db.session.scalar(select(User).where(User.username == "zhang"))
     assert verify_password(user, "another one 2") and not verify_password(user, "long enough 1")
@@ -132,7 +132,7 @@ def test_seed_demo_prints_demo_accounts_but_not_in_production(tmp_path, sqlite_t
     (tmp_path / "prod").mkdir()
     app = build_app("sqlite", tmp_path / "prod", sqlite_template, ALLOW_DEMO_ACCOUNTS=False)
     with app.app_context():
-        from inventory.models import User
+        from inventory.users.models import User
 
         out = app.test_cli_runner().invoke(args=["seed-demo"])
         assert "no demo accounts" in out.output and "lujiazui-demo" not in out.output

@@ -11,13 +11,19 @@ import pytest
 import yaml
 from sqlalchemy import event, func, select
 
-from inventory.extensions import db
-from inventory.models import LocationKind, StandardBasis, StandardList, StandardListVersion
-from inventory.services import gap_export, standard_files, standard_lists, standards
-from inventory.services.errors import AlreadyDone
-from inventory.services.importer import ImportFileError
-from inventory.services.standard_lists import LineData, ListData, ListInvalid, NotAllowed
-from inventory.services.users import get_system_user
+from inventory.core.db import db
+from inventory.stock.models import LocationKind
+from inventory.standards.models import StandardBasis, StandardList, StandardListVersion
+from inventory.standards.services import (
+    gap_export,
+    files as standard_files,
+    lists as standard_lists,
+    gaps as standards,
+)
+from inventory.core.errors import AlreadyDone
+from inventory.stock.services.imports import ImportFileError
+from inventory.standards.services.lists import LineData, ListData, ListInvalid, NotAllowed
+from inventory.users.services.accounts import get_system_user
 
 from .conftest import TODAY
 
@@ -150,7 +156,7 @@ def test_overrides_replace_add_and_remove_lines(town):
 
 
 def _user(role):
-    from inventory.services.users import create_user
+    from inventory.users.services.accounts import create_user
 
     return create_user(username=f"{role}-x", password="correct horse 1", role=role)
 
@@ -210,7 +216,7 @@ def test_category_filter(town):
 
 
 def _category(code):
-    from inventory.models import Category
+    from inventory.stock.models import Category
 
     return db.session.scalar(select(Category).where(Category.code == code))
 
@@ -317,7 +323,7 @@ def test_export_import_round_trip_gives_an_equal_list(town, fmt):
 
 
 def test_round_trip_of_the_shipped_lists(any_app):
-    from inventory.services.demo import seed_demo
+    from inventory.demo.seed import seed_demo
 
     seed_demo(today=TODAY, with_accounts=False)
     db.session.commit()

@@ -9,11 +9,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from inventory.extensions import db
-from inventory.models import StandardList, StandardListVersion
-from inventory.services import standard_lists
-from inventory.services.standard_lists import LineData, ListData
-from inventory.services.users import get_system_user
+from inventory.core.db import db
+from inventory.standards.models import StandardList, StandardListVersion
+from inventory.standards.services import lists as standard_lists
+from inventory.standards.services.lists import LineData, ListData
+from inventory.users.services.accounts import get_system_user
 
 from .conftest import TODAY
 

@@ -10,13 +10,12 @@ from openpyxl import load_workbook
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 
-from inventory.extensions import db
-from inventory.models import (
-    Document, DocumentKind, Movement, MovementKind, Stocktake, StocktakeLine, StocktakeStatus,
-)
-from inventory.services import catalogue, ledger
-from inventory.services import stocktake as service
-from inventory.services.errors import AlreadyDone, InsufficientStock, InvalidInput
+from inventory.core.db import db
+from inventory.stock.models import Document, DocumentKind, Movement, MovementKind
+from inventory.stocktake.models import Stocktake, StocktakeLine, StocktakeStatus
+from inventory.stock.services import catalogue, ledger
+from inventory.stocktake.services import counts as service
+from inventory.core.errors import AlreadyDone, InsufficientStock, InvalidInput
 
 from . import scan_pdf
 from .conftest import TODAY

@@ -19,8 +19,8 @@ import importlib
 import pkgutil
 from pathlib import Path
 
-from inventory.extensions import db
-from inventory.models import Document, Movement
+from inventory.core.db import db
+from inventory.stock.models import Document, Movement
 
 ROLES = ["admin", "keeper", "civil_defence", "residential", "viewer"]
 STAFF = set(ROLES)

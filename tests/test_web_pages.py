@@ -10,8 +10,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import event, func, select
 
-from inventory.extensions import db
-from inventory.models import Batch, Document, Movement, MovementKind
+from inventory.core.db import db
+from inventory.stock.models import Batch, Document, Movement, MovementKind
 
 from .conftest import TODAY
 
@@ -476,7 +476,7 @@ def test_batch_page_speaks_chinese(keeper, world):
 
 
 def test_successful_sign_ins_do_not_use_up_the_limit(tmp_path, sqlite_template):
-    from inventory.services.users import create_user
+    from inventory.users.services.accounts import create_user
 
     from .conftest import build_app
 

@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from inventory.extensions import db
-from inventory.models import Batch, Movement
-from inventory.services import ledger
+from inventory.core.db import db
+from inventory.stock.models import Batch, Movement
+from inventory.stock.services import ledger
 
 from .conftest import TODAY
 

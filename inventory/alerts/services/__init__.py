@@ -1,0 +1,1 @@
+"""Services: operations that change data and flush (the caller commits once).  They never import Flask's request, session, flash or templates: the acting user, ``today`` and settings are arguments."""

@@ -1,0 +1,1 @@
+"""The small base every domain stands on: the database handle, column types, the one quantity parser, scan codes, the business clock, domain errors, SQL helpers, the one CSV/XLSX reader and writer, and roles.  Imports no Flask request objects and no domain."""

@@ -1,0 +1,1 @@
+"""Demo data for a fresh install, seeded through the services (``flask seed-demo``)."""

@@ -1,0 +1,708 @@
+"""Gap analysis (缺口分析): what each location must hold against what it holds.
+
+Rules (issue "Standard lists and gap analysis: what each location must hold, and what it lacks"):
+
+* **Which list applies.**  A location uses the list an administrator assigned to it
+  (:class:`~inventory.models.LocationStandard`, latest assignment effective on or before the
+  report date), otherwise the list of its kind (``StandardList.location_kind``).  Of that list
+  the version in force on the report date applies: the latest ``effective_on`` on or before
+  it (ties: the higher version).  Single lines may be overridden per location
+  (:class:`~inventory.models.StandardOverride`; quantity 0 = not required here).
+* **Required quantity.**  ``absolute``: the line's quantity.  ``per_1000_residents``:
+  quantity × ``Location.residents_served`` / 1,000.  ``per_household``: quantity ×
+  ``Location.households_served``.  Results are rounded **up** (进一法) to the item's unit:
+  to whole units when ``Item.unit_precision`` is 0, else to that many decimals
+  (``Decimal.quantize(Item.quantum, ROUND_CEILING)``) — a fraction of a unit that a standard
+  requires must still be stocked, so rounding down would understate the requirement.  A
+  location without the number a basis needs gets a warning and an *unknown* requirement,
+  never a silent zero.
+* **Usable on hand.**  Book stock of batches that are not expired on the report date
+  (``expires_on < date`` is expired; the expiry day itself still counts — design.md: "Expired
+  stock does not count towards meeting a standard list").  Of the usable stock, the part near
+  expiry is shown apart as *near expiry* (it still counts).  Both are the one rule of
+  :mod:`inventory.stock.services.expiry` (category lead days, else the item's ``warning_days``),
+  which the pages and alerts use too.
+  Expired stock is shown apart and never counts.
+* **Agreement reserves (协议储备).**  Stock at locations of kind ``agreement`` belongs to
+  enterprises under contract, not to the subdistrict's shelves.  It is never added to a
+  location's usable stock.  Being one pool for the whole subdistrict, it is shown once per
+  item in the per-item roll-up ("held under agreement": usable stock of that item at the
+  agreement reserves the user may see), not on each location's lines (where it would be
+  repeated, and summed many times in a spreadsheet); the subdistrict roll-up also lists the
+  agreement reserves in their own section.  Conformity counts physical stock only.
+* **Shortfall and conformity.**  Shortfall = max(required − usable, 0).  A line's conformity
+  is min(usable / required, 1); a location's, a kind's and the subdistrict's conformity is the
+  mean of their lines' conformity in percent (each required line weighs the same, whatever
+  its unit), floored to 0.1 % so that 100 % means every line is met.  Lines whose
+  requirement is unknown or zero are left out of the mean and counted apart.
+* **Restock threshold.**  threshold = required × ``threshold_percent`` / 100, rounded up like
+  the requirement; a line needs restocking when usable < threshold.
+
+Every report is built from a fixed number of queries whatever the number of locations or
+lines: locations, list versions with their lines, assignments, overrides and **one grouped
+stock query** (:func:`stock_statement`).  Reports "as of" a past date sum the ledger's
+movements up to the end of that day instead of reading book stock.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import BigInteger, and_, case, cast, exists, func, literal, or_, select, type_coerce, union_all
+from sqlalchemy.orm import aliased, contains_eager, joinedload
+
+from inventory.core.db import db
+from inventory.stock.models import Batch, Category, Item, Location, LocationKind, Movement
+from inventory.standards.models import (
+    LocationStandard,
+    StandardBasis,
+    StandardLine,
+    StandardList,
+    StandardListVersion,
+    StandardOverride,
+)
+from inventory.core.types import QUANTITY_SCALE
+from inventory.core import clock
+from inventory.stock.services.catalogue import category_level
+from inventory.stock.services.expiry import ExpiryWindows, expiry_windows
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+HUNDRED = Decimal(100)
+THOUSAND = Decimal(1000)
+PERCENT_STEP = Decimal("0.1")
+#: Above this many ids, assignment and override rows are filtered in Python, not with SQL IN.
+IN_LIMIT = 1000
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(slots=True)
+class GapLine:
+    """One standard line at one location on the report date.
+
+    Quantities are Decimal in the item's unit.  ``required`` and ``threshold`` are None when
+    the basis needs a number the location lacks (see ``warning``).  ``origin`` is "list" or
+    "override".  ``rate`` is the line's quantity as written (absolute or per 1,000 residents /
+    per household).
+    """
+
+    location_id: int
+    item: Item
+    origin: str
+    basis: StandardBasis
+    rate: Decimal
+    threshold_percent: int
+    required: Decimal | None
+    threshold: Decimal | None
+    usable: Decimal
+    expiring: Decimal
+    expired: Decimal
+    agreement: Decimal
+    note: str = ""
+    warning: object = None
+
+    @property
+    def shortfall(self) -> Decimal | None:
+        """required − usable, not below zero; None when the requirement is unknown."""
+        if self.required is None:
+            return None
+        return max(self.required - self.usable, ZERO)
+
+    @property
+    def ratio(self) -> Decimal | None:
+        """min(usable / required, 1); None when unknown or nothing is required."""
+        if not self.required:
+            return None
+        return min(self.usable / self.required, ONE)
+
+    @property
+    def conformity(self) -> Decimal | None:
+        """Line conformity in percent, floored to 0.1; None when unknown or nothing required."""
+        ratio = self.ratio
+        return None if ratio is None else _percent(ratio)
+
+    @property
+    def needs_restock(self) -> bool:
+        """True when usable stock is below the restock threshold (and something is required)."""
+        return bool(self.required) and self.threshold is not None and self.usable < self.threshold
+
+    @property
+    def status(self) -> str:
+        """"unknown", "none" (nothing required), "met", "restock" (below the restock
+        threshold) or "short" (below the requirement, above the threshold)."""
+        if self.required is None:
+            return "unknown"
+        if self.required == 0:
+            return "none"
+        if self.usable >= self.required:
+            return "met"
+        return "restock" if self.needs_restock else "short"
+
+
+def _percent(ratio: Decimal) -> Decimal:
+    return (ratio * HUNDRED).quantize(PERCENT_STEP, rounding=ROUND_FLOOR)
+
+
+@dataclass
+class Tally:
+    """Counts behind a roll-up: required lines, lines met, below the restock threshold,
+    with unknown requirement, and the sum of line ratios for the conformity mean."""
+
+    lines: int = 0
+    met: int = 0
+    restock: int = 0
+    unknown: int = 0
+    ratio_sum: Decimal = ZERO
+
+    def add(self, line: GapLine) -> None:
+        """Count ``line`` in this roll-up."""
+        if line.required is None:
+            self.unknown += 1
+            return
+        if line.required == 0:
+            return
+        self.lines += 1
+        self.ratio_sum += line.ratio
+        if line.usable >= line.required:
+            self.met += 1
+        if line.needs_restock:
+            self.restock += 1
+
+    def merge(self, other: Tally) -> None:
+        """Add another tally's counts to this one."""
+        self.lines += other.lines
+        self.met += other.met
+        self.restock += other.restock
+        self.unknown += other.unknown
+        self.ratio_sum += other.ratio_sum
+
+    @property
+    def short(self) -> int:
+        """Required lines not met."""
+        return self.lines - self.met
+
+    @property
+    def conformity(self) -> Decimal | None:
+        """Mean line conformity in percent (floored to 0.1); None without required lines."""
+        if not self.lines:
+            return None
+        return _percent(self.ratio_sum / self.lines)
+
+
+@dataclass
+class LocationGap:
+    """The gap report of one location: the list in force, its lines (when the report was
+    built with ``detail=True``), the tally and warnings (translatable strings)."""
+
+    location: Location
+    standard_list: StandardList | None = None
+    version: StandardListVersion | None = None
+    assigned: bool = False
+    overrides: int = 0
+    lines: list[GapLine] = field(default_factory=list)
+    tally: Tally = field(default_factory=Tally)
+    warnings: list = field(default_factory=list)
+
+    @property
+    def conformity(self) -> Decimal | None:
+        """The location's conformity in percent, None when it has no required line."""
+        return self.tally.conformity
+
+
+@dataclass
+class ItemRollup:
+    """One item over the report's (physical) locations: sums of required, usable, near-expiry
+    and shortfall; how many locations require it and fall short; held under agreement."""
+
+    item: Item
+    required: Decimal = ZERO
+    usable: Decimal = ZERO
+    expiring: Decimal = ZERO
+    shortfall: Decimal = ZERO
+    locations: int = 0
+    locations_short: int = 0
+    agreement: Decimal = ZERO
+
+
+@dataclass
+class GapReport:
+    """A gap report.  ``locations`` are the report's locations (for the subdistrict: every
+    physical location, agreement reserves excluded); ``agreement_locations`` lists agreement
+    reserves apart (subdistrict scope only); ``kinds`` and ``total`` roll up ``locations``;
+    ``items`` rolls up per item; ``agreement_shown`` says whether the "held under agreement"
+    column applies (the user may see agreement reserves and the scope is not itself one)."""
+
+    today: dt.date
+    as_of: dt.date
+    scope: str
+    kind: LocationKind | None = None
+    category: Category | None = None
+    locations: list[LocationGap] = field(default_factory=list)
+    agreement_locations: list[LocationGap] = field(default_factory=list)
+    kinds: dict = field(default_factory=dict)
+    total: Tally = field(default_factory=Tally)
+    items: list[ItemRollup] = field(default_factory=list)
+    agreement_shown: bool = False
+    lists: list[tuple[StandardList, StandardListVersion]] = field(default_factory=list)
+    #: The grouped stock statement the report ran (bench/gaps.py times it bare).
+    statement: object = field(default=None, repr=False)
+
+    def worst_first(self) -> list[LocationGap]:
+        """Locations by conformity, lowest first; those without required lines last."""
+        return sorted(self.locations, key=lambda g: (g.conformity is None, g.conformity or ZERO,
+                                                     g.location.code))
+
+    @property
+    def warnings(self) -> list:
+        """Every location's warnings, prefixed by nothing (each names its location)."""
+        return [w for g in self.locations + self.agreement_locations for w in g.warnings]
+
+
+@dataclass(frozen=True, slots=True)
+class RestockNeed:
+    """A line whose usable stock is below its restock threshold (for the alerts engine).
+
+    Quantities are Decimal in the item's unit: ``required`` by the standard, ``usable`` on
+    hand (expired stock excluded), ``threshold`` the restock threshold quantity and
+    ``shortfall`` = required − usable.
+    """
+
+    location_id: int
+    item_id: int
+    required: Decimal
+    usable: Decimal
+    threshold: Decimal
+    shortfall: Decimal
+
+
+# --------------------------------------------------------------------------- arithmetic
+
+
+def round_up(value: Decimal, item: Item) -> Decimal:
+    """``value`` rounded up (进一法) to the item's unit precision: whole units for precision 0."""
+    return value.quantize(item.quantum, rounding=ROUND_CEILING)
+
+
+def required_quantity(basis: StandardBasis, rate: Decimal, item: Item, location: Location) -> Decimal | None:
+    """The quantity ``location`` must hold for a line of ``rate`` on ``basis``, rounded up to the
+    item's unit; None when the location lacks the number the basis needs
+    (``residents_served`` or ``households_served``)."""
+    if basis == StandardBasis.ABSOLUTE:
+        return round_up(rate, item)
+    if basis == StandardBasis.PER_1000_RESIDENTS:
+        if location.residents_served is None:
+            return None
+        return round_up(rate * location.residents_served / THOUSAND, item)
+    if location.households_served is None:
+        return None
+    return round_up(rate * location.households_served, item)
+
+
+def threshold_quantity(required: Decimal, percent: int, item: Item) -> Decimal:
+    """The restock threshold: ``percent`` % of ``required``, rounded up to the item's unit."""
+    return round_up(required * percent / HUNDRED, item)
+
+
+def category_prefix(code: str) -> str:
+    """The leading digits shared by a GB/T 38565 category and everything below it
+    (level 1: 1 digit; each further level: 2 more)."""
+    return code[: 1 + 2 * (category_level(code) - 1)]
+
+
+# --------------------------------------------------------------------------- queries
+
+
+def effective_versions(as_of: dt.date) -> tuple[dict[int, StandardListVersion], dict[int, list[StandardLine]]]:
+    """The version of every list in force on ``as_of`` and its lines, in one query.
+
+    Returns ({list_id: version (with ``.standard_list`` loaded)}, {version_id: [lines in order, item
+    and category loaded]}).  A list with no version in force is absent.
+    """
+    newer = aliased(StandardListVersion)
+    in_force_later = exists().where(
+        newer.list_id == StandardListVersion.list_id,
+        newer.effective_on <= as_of,
+        or_(newer.effective_on > StandardListVersion.effective_on,
+            and_(newer.effective_on == StandardListVersion.effective_on,
+                 newer.version > StandardListVersion.version)),
+    )
+    stmt = (
+        select(StandardListVersion, StandardLine)
+        .join(StandardList, StandardList.id == StandardListVersion.list_id)
+        .outerjoin(StandardLine, StandardLine.version_id == StandardListVersion.id)
+        .options(contains_eager(StandardListVersion.standard_list),
+                 joinedload(StandardLine.item).joinedload(Item.category))
+        .where(StandardListVersion.effective_on <= as_of, ~in_force_later)
+        .order_by(StandardListVersion.list_id, StandardLine.position, StandardLine.id)
+    )
+    versions: dict[int, StandardListVersion] = {}
+    lines: dict[int, list[StandardLine]] = {}
+    for version, line in db.session.execute(stmt):
+        versions[version.list_id] = version
+        bucket = lines.setdefault(version.id, [])
+        if line is not None:
+            bucket.append(line)
+    return versions, lines
+
+
+def _latest(rows, key):
+    out = {}
+    for row in rows:  # ordered by effective_on, id: the last one wins
+        out[key(row)] = row
+    return out
+
+
+def _in_filter(column, ids: set[int] | None):
+    if ids is None or len(ids) > IN_LIMIT:
+        return None
+    return column.in_(ids or [-1])
+
+
+def assignments(as_of: dt.date, location_ids: set[int] | None) -> dict[int, LocationStandard]:
+    """The assignment in force on ``as_of`` per location id (list loaded); one query."""
+    stmt = (select(LocationStandard).options(joinedload(LocationStandard.list))
+            .where(LocationStandard.effective_on <= as_of)
+            .order_by(LocationStandard.location_id, LocationStandard.effective_on, LocationStandard.id))
+    flt = _in_filter(LocationStandard.location_id, location_ids)
+    if flt is not None:
+        stmt = stmt.where(flt)
+    return _latest(db.session.scalars(stmt), lambda r: r.location_id)
+
+
+def overrides(as_of: dt.date, location_ids: set[int] | None) -> dict[int, dict[int, StandardOverride]]:
+    """The override in force on ``as_of`` per location id and item id (cleared ones dropped);
+    one query."""
+    stmt = (select(StandardOverride)
+            .options(joinedload(StandardOverride.item).joinedload(Item.category))
+            .where(StandardOverride.effective_on <= as_of)
+            .order_by(StandardOverride.location_id, StandardOverride.item_id,
+                      StandardOverride.effective_on, StandardOverride.id))
+    flt = _in_filter(StandardOverride.location_id, location_ids)
+    if flt is not None:
+        stmt = stmt.where(flt)
+    latest = _latest(db.session.scalars(stmt), lambda r: (r.location_id, r.item_id))
+    out: dict[int, dict[int, StandardOverride]] = defaultdict(dict)
+    for (loc_id, item_id), row in latest.items():
+        if row.quantity is not None:
+            out[loc_id][item_id] = row
+    return out
+
+
+def _milli(column):
+    return type_coerce(column, BigInteger)
+
+
+def stock_statement(as_of: dt.date, today: dt.date, location_predicate, agreement_predicate=None, *,
+                    collapse_agreement: bool = False, windows: ExpiryWindows | None = None):
+    """The one grouped stock query of a report: rows of (location_id, item_id, usable,
+    near-expiry, expired) in milli-units, for locations matching ``location_predicate`` (a SQL
+    condition on Location, or a set of location ids, which lets the database use the stock
+    table's location index), and —
+    in the same statement, ``UNION ALL`` — for agreement reserves matching
+    ``agreement_predicate``; with ``collapse_agreement`` their rows are summed per item under
+    location id -1 (only the "held under agreement" column needs them).
+
+    On or after ``today`` it reads book stock (``Batch.quantity``); for a past date it sums
+    the movements that occurred up to the end of that day (business time zone) at the
+    location where each movement happened.  Expiry status is judged on ``as_of`` by
+    :mod:`inventory.stock.services.expiry` (``windows`` from :func:`~.expiry.expiry_windows`, loaded
+    here when not given).
+    """
+    windows = windows or expiry_windows()
+    expired = windows.expired_sql(as_of)
+    expiring = windows.near_sql(as_of)
+    if as_of >= today:
+        qty = _milli(Batch.quantity)
+        loc_col, item_col = Batch.location_id, Batch.item_id
+        base = (select().select_from(Batch)
+                .join(Item, Item.id == Batch.item_id)
+                .join(Location, Location.id == Batch.location_id)
+                .where(Batch.quantity > 0))
+    else:
+        cutoff = clock.to_utc_naive(dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(),
+                                                        tzinfo=clock.business_tz()))
+        qty = _milli(Movement.quantity)
+        loc_col, item_col = Movement.location_id, Movement.item_id
+        base = (select().select_from(Movement)
+                .join(Batch, Batch.id == Movement.batch_id)
+                .join(Item, Item.id == Movement.item_id)
+                .join(Location, Location.id == Movement.location_id)
+                .where(Movement.occurred_at < cutoff))
+    # CAST: PostgreSQL sums BIGINT as NUMERIC, which the driver would turn into Decimal objects (slow).
+    sums = tuple(cast(func.sum(expr), BigInteger) for expr in (
+        case((expired, 0), else_=qty), case((expiring, qty), else_=0), case((expired, qty), else_=0)))
+
+    def part(predicate, loc_key, keys):
+        if isinstance(predicate, (set, frozenset)):  # location ids: filter the stock rows' own column (index)
+            predicate = loc_col.in_(predicate or [-1])
+        return base.add_columns(loc_key, item_col, *sums).where(predicate).group_by(*keys)
+
+    main = part(location_predicate, loc_col, (loc_col, item_col))
+    if agreement_predicate is None:
+        return main
+    if collapse_agreement:
+        return union_all(main, part(agreement_predicate, literal(-1), (item_col,)))
+    return union_all(main, part(agreement_predicate, loc_col, (loc_col, item_col)))
+
+
+def _from_milli(value) -> Decimal:
+    return Decimal(int(value)).scaleb(-QUANTITY_SCALE) if value else ZERO
+
+
+# --------------------------------------------------------------------------- the report
+
+
+def scope_predicates(*, visible_ids, location, kind, agreement_ids, every_kind=False):
+    """(predicate on Location for the report's own locations, predicate for the agreement
+    reserves whose stock fills the "held under agreement" column, or None); see :func:`gap_report`
+    for the arguments.  bench/gaps.py times :func:`stock_statement` with these."""
+    main = [Location.active.is_(True)]
+    if location is not None:
+        main.append(Location.id == location.id)
+    elif kind is not None:
+        main.append(Location.kind == kind)
+    elif not every_kind:
+        main.append(Location.kind != LocationKind.AGREEMENT)
+    if visible_ids is not None:
+        main.append(Location.id.in_(visible_ids or [-1]))
+    scope_kind = location.kind if location is not None else kind
+    agreement = None
+    if not every_kind and scope_kind != LocationKind.AGREEMENT and agreement_ids != set():
+        parts = [Location.active.is_(True), Location.kind == LocationKind.AGREEMENT]
+        if agreement_ids is not None:
+            parts.append(Location.id.in_(agreement_ids))
+        agreement = and_(*parts)
+    return and_(*main), agreement
+
+
+def gap_report(today: dt.date, *, visible_ids: set[int] | None = None, location: Location | None = None,
+               kind: LocationKind | None = None, agreement_ids: set[int] | None = None,
+               category: Category | None = None, as_of: dt.date | None = None, detail: bool = True,
+               locations: list[Location] | None = None, every_kind: bool = False,
+               windows: ExpiryWindows | None = None) -> GapReport:
+    """Build a gap report (see the module docstring for every rule).
+
+    Scope: one ``location``, or every location of ``kind``, or (neither) the subdistrict:
+    every physical location, with agreement reserves apart.  ``visible_ids`` limits the
+    locations (None = all); ``agreement_ids`` the agreement reserves whose stock may be shown
+    (None = all, empty set = none: the column is hidden).  ``category`` keeps only lines of
+    items in that GB/T 38565 category or below.  ``as_of`` (default ``today``, never later)
+    picks list versions, assignments, overrides and stock of that day.  ``detail=False``
+    keeps tallies and item roll-ups but drops per-line rows (dashboard, large roll-ups).
+    ``locations``: the caller's already loaded locations of the scope (saves one query).
+    ``every_kind``: subdistrict scope with agreement reserves among ``locations`` (no
+    agreement column); used by :func:`restock_needs`.  ``windows``: the near-expiry windows
+    (:func:`~inventory.stock.services.expiry.expiry_windows`) when the caller has them (saves one query).
+
+    Query count is constant: locations (unless given), list versions with lines, assignments,
+    overrides, the categories' near-expiry lead days and one grouped stock query.
+    """
+    as_of = min(as_of or today, today)
+    scope = "location" if location is not None else "kind" if kind is not None else "subdistrict"
+    report = GapReport(today=today, as_of=as_of, scope=scope, kind=kind if location is None else location.kind,
+                       category=category)
+    main_pred, agreement_pred = scope_predicates(visible_ids=visible_ids, location=location, kind=kind,
+                                            agreement_ids=agreement_ids, every_kind=every_kind)
+    report.agreement_shown = agreement_pred is not None
+    pred = main_pred if agreement_pred is None else or_(main_pred, agreement_pred)
+    if locations is None:
+        locations = list(db.session.scalars(select(Location).where(pred).order_by(Location.kind, Location.code)))
+    main_locs: list[Location] = []
+    agreement_locs: list[Location] = []
+    for loc in locations:
+        if not loc.active:
+            continue
+        if location is not None:
+            (main_locs if loc.id == location.id else agreement_locs).append(loc)
+        elif kind is not None:
+            (main_locs if loc.kind == kind else agreement_locs).append(loc)
+        elif every_kind:
+            main_locs.append(loc)
+        else:
+            (agreement_locs if loc.kind == LocationKind.AGREEMENT else main_locs).append(loc)
+    if not report.agreement_shown:
+        agreement_locs = []
+    ids = {loc.id for loc in main_locs} | {loc.id for loc in agreement_locs}
+
+    versions, lines_by_version = effective_versions(as_of)
+    by_kind = {v.standard_list.location_kind: v for v in versions.values()
+               if v.standard_list.location_kind is not None}
+    assigned = assignments(as_of, ids)
+    overridden = overrides(as_of, ids)
+    stock: dict[tuple[int, int], tuple[Decimal, Decimal, Decimal]] = {}
+    held: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    agreement_set = {loc.id for loc in agreement_locs}
+    collapse = scope != "subdistrict"
+    main_ids = {loc.id for loc in main_locs}
+    main_filter = main_ids if len(main_ids) <= IN_LIMIT else main_pred
+    agreement_filter = None
+    if agreement_pred is not None:
+        agreement_filter = agreement_set if len(agreement_set) <= IN_LIMIT else agreement_pred
+    report.statement = stock_statement(as_of, today, main_filter, agreement_filter, collapse_agreement=collapse,
+                                       windows=windows)
+    for loc_id, item_id, usable, expiring, expired in db.session.execute(report.statement).all():
+        values = (_from_milli(usable), _from_milli(expiring), _from_milli(expired))
+        if loc_id == -1 or loc_id in agreement_set:
+            held[item_id] += values[0]
+            if loc_id == -1:
+                continue
+        if loc_id in ids:
+            stock[(loc_id, item_id)] = values
+
+    prefix = category_prefix(category.code) if category is not None else None
+    rollups: dict[int, ItemRollup] = {}
+    used_versions: dict[int, StandardListVersion] = {}
+    prepared: dict[int, list[tuple]] = {}
+    nothing = (ZERO, ZERO, ZERO)
+
+    def wanted_lines(version) -> list[tuple]:
+        """The version's lines as tuples (item, basis, rate, pct, note, origin, required and threshold
+        when absolute), category filter applied; computed once per version."""
+        rows = prepared.get(version.id)
+        if rows is None:
+            rows = prepared[version.id] = [_entry(line.item, line.basis, line.quantity, line.threshold_percent,
+                                                  line.note, "list")
+                                           for line in lines_by_version.get(version.id, [])]
+        return rows
+
+    def _entry(item, basis, rate, pct, note, origin):
+        if basis == StandardBasis.ABSOLUTE:
+            required = round_up(rate, item)
+            return (item, basis, rate, pct, note, origin, required, threshold_quantity(required, pct, item))
+        return (item, basis, rate, pct, note, origin, None, None)
+
+    def build(loc: Location, main: bool) -> LocationGap:
+        gap = LocationGap(location=loc)
+        row = assigned.get(loc.id)
+        if row is not None and row.list_id is not None:
+            gap.assigned = True
+            gap.standard_list = row.list
+            version = versions.get(row.list_id)
+            if version is None:
+                gap.warnings.append(_l("%(loc)s: the assigned list %(list)s has no version in force on %(date)s.",
+                                       loc=loc.name_zh, list=row.list.name_zh, date=as_of.isoformat()))
+        else:
+            version = by_kind.get(loc.kind)
+            if version is not None:
+                gap.standard_list = version.standard_list
+        gap.version = version
+        entries: list[tuple] = []
+        if version is not None:
+            used_versions[version.id] = version
+            entries = wanted_lines(version)
+            if not entries:
+                gap.warnings.append(_l("%(loc)s: the list %(list)s has no lines yet.",
+                                       loc=loc.name_zh, list=version.standard_list.name_zh))
+        elif gap.standard_list is None and main:  # an agreement reserve without a contract list is normal
+            gap.warnings.append(_l("%(loc)s: no standard list applies to this location.", loc=loc.name_zh))
+        own = overridden.get(loc.id)
+        if own:
+            by_item = {e[0].id: e for e in entries}
+            for item_id, ov in own.items():
+                gap.overrides += 1
+                if ov.quantity == 0:
+                    by_item.pop(item_id, None)
+                else:
+                    by_item[item_id] = _entry(ov.item, ov.basis, ov.quantity, ov.threshold_percent, ov.note,
+                                              "override")
+            entries = list(by_item.values())
+        tally = gap.tally
+        agreement_column = main and report.agreement_shown
+        missing_residents = missing_households = 0
+        loc_id = loc.id
+        for item, basis, rate, pct, note, origin, required, threshold in entries:
+            if prefix is not None and not item.category.code.startswith(prefix):
+                continue
+            if required is None:
+                required = required_quantity(basis, rate, item, loc)
+                if required is not None:
+                    threshold = threshold_quantity(required, pct, item)
+            usable, expiring, expired = stock.get((loc_id, item.id), nothing)
+            if required is None:
+                tally.unknown += 1
+                if basis == StandardBasis.PER_1000_RESIDENTS:
+                    missing_residents += 1
+                else:
+                    missing_households += 1
+            elif required:
+                tally.lines += 1
+                if usable >= required:
+                    tally.met += 1
+                    tally.ratio_sum += ONE
+                else:
+                    tally.ratio_sum += usable / required
+                    if usable < threshold:
+                        tally.restock += 1
+                if main:
+                    roll = rollups.get(item.id)
+                    if roll is None:
+                        roll = rollups[item.id] = ItemRollup(item=item, agreement=held.get(item.id, ZERO))
+                    roll.required += required
+                    roll.usable += usable
+                    roll.expiring += expiring
+                    roll.locations += 1
+                    if usable < required:
+                        roll.shortfall += required - usable
+                        roll.locations_short += 1
+            if detail:
+                gap.lines.append(GapLine(
+                    location_id=loc_id, item=item, origin=origin, basis=basis, rate=rate, threshold_percent=pct,
+                    required=required, threshold=threshold, usable=usable, expiring=expiring, expired=expired,
+                    agreement=held.get(item.id, ZERO) if agreement_column else ZERO, note=note))
+        if missing_residents:
+            gap.warnings.append(_l(
+                "%(loc)s: residents served is not recorded, so %(n)s line(s) per 1,000 residents cannot be "
+                "computed.", loc=loc.name_zh, n=missing_residents))
+        if missing_households:
+            gap.warnings.append(_l(
+                "%(loc)s: households served is not recorded, so %(n)s line(s) per household cannot be computed.",
+                loc=loc.name_zh, n=missing_households))
+        return gap
+
+    for loc in main_locs:
+        gap = build(loc, main=True)
+        report.locations.append(gap)
+        report.kinds.setdefault(loc.kind, Tally()).merge(gap.tally)
+        report.total.merge(gap.tally)
+    if scope == "subdistrict":
+        report.agreement_locations = [build(loc, main=False) for loc in agreement_locs]
+    report.items = sorted(rollups.values(), key=lambda r: r.item.code)
+    report.lists = sorted(((v.standard_list, v) for v in used_versions.values()), key=lambda p: p[0].code)
+    if not report.agreement_shown:
+        for roll in report.items:
+            roll.agreement = ZERO
+    return report
+
+
+def restock_needs(today: dt.date, location_ids: set[int] | None = None) -> list[RestockNeed]:
+    """Every standard line, at every active location in ``location_ids`` (None = all, agreement
+    reserves included), whose usable stock is below its restock threshold on ``today``.
+
+    Built on :func:`gap_report` (same rules and the same grouped stock query); lines whose
+    requirement is unknown (missing residents or households) or zero are left out.  Sorted by
+    location id, then item code.
+    """
+    report = gap_report(today, visible_ids=location_ids, agreement_ids=set(), detail=True, every_kind=True)
+    needs = []
+    for gap in report.locations:
+        for line in gap.lines:
+            if line.needs_restock:
+                needs.append(RestockNeed(location_id=gap.location.id, item_id=line.item.id,
+                                         required=line.required, usable=line.usable,
+                                         threshold=line.threshold, shortfall=line.shortfall))
+    return sorted(needs, key=lambda n: (n.location_id, n.item_id))
+
+
+def conformity_by_location(today: dt.date, locations: list[Location], visible_ids: set[int] | None,
+                           windows: ExpiryWindows | None = None) -> list[LocationGap]:
+    """Conformity of each of ``locations`` (already loaded, e.g. by the dashboard), worst first;
+    locations without a required line come last.  Four queries whatever the number of locations
+    (five without ``windows``, see :func:`gap_report`)."""
+    report = gap_report(today, visible_ids=visible_ids, agreement_ids=set(), detail=False, windows=windows,
+                        locations=[loc for loc in locations if loc.kind != LocationKind.AGREEMENT])
+    return report.worst_first()

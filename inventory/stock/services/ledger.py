@@ -1,0 +1,827 @@
+"""The stock ledger: the only code that changes stock.
+
+Every operation validates its input, changes ``Batch.quantity`` with a
+*conditional* UPDATE and writes append-only :class:`~inventory.models.Movement`
+rows under one :class:`~inventory.models.Document`, then flushes.  The caller
+(request, CLI command or job) commits once, or rolls back when a
+:class:`~inventory.core.errors.DomainError` is raised — in which case
+nothing was changed.
+
+Why conditional updates: ``UPDATE batch SET qty = qty - :n WHERE id = :id AND
+qty >= :n`` is correct under concurrent writers on both SQLite (with a busy
+timeout) and PostgreSQL, while read-then-write loses updates and
+``with_for_update`` is silently dropped on SQLite (reference/web.md §2).
+
+Domain rules and their sources:
+
+* issue nearest expiry first (FEFO, 近效期先出) unless the keeper names a batch;
+  the choice is recorded in ``Movement.fefo_override`` (design notes);
+* expired stock is never issued — it is disposed (报废) after approval
+  (民政部 中央级救灾储备物资 rules: damaged items are scrapped only after approval);
+* a mistake is undone by a reversing movement that points at the original,
+  never by editing or deleting (台账 rules: 实物、标签、账目相符);
+* quantities keep the unit's precision, as Decimal, never float.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Iterable, Sequence
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from inventory.core.db import db
+from inventory.stock.models import (
+    Batch,
+    BatchSource,
+    Document,
+    DocumentKind,
+    Item,
+    Location,
+    Movement,
+    MovementKind,
+    SubLocation,
+)
+from inventory.users.models import User
+from inventory.core import clock
+from inventory.core.codes import new_label_code
+from inventory.core.errors import AlreadyDone, InsufficientStock, InvalidInput, NotFound
+from inventory.stock.services.expiry import shelf_life_expiry
+from inventory.core.quantities import format_quantity, parse_quantity
+
+#: Document number prefixes (pinyin initials as on paper vouchers): 入库 RK,
+#: 出库 CK, 调拨 DB, 调整 TZ, 报废 BF, 冲销 CX.
+DOCUMENT_PREFIX = {
+    DocumentKind.RECEIPT: "RK",
+    DocumentKind.ISSUE: "CK",
+    DocumentKind.TRANSFER: "DB",
+    DocumentKind.ADJUSTMENT: "TZ",
+    DocumentKind.DISPOSAL: "BF",
+    DocumentKind.REVERSAL: "CX",
+}
+#: How far in the future an "occurred at" time may lie (clock skew between devices).
+FUTURE_TOLERANCE = dt.timedelta(minutes=10)
+#: Attempts at one batch when a concurrent writer changed it between read and update.
+_RETRIES = 5
+
+
+@dataclass(frozen=True)
+class ReceiptLine:
+    """One line of a goods-received note (入库单).
+
+    ``quantity`` in the item's unit; dates are calendar dates; ``allow_expired``
+    is the explicit override needed to receive a batch already past expiry.
+    """
+
+    item_id: int
+    quantity: Decimal | int | str
+    lot_number: str = ""
+    produced_on: dt.date | None = None
+    expires_on: dt.date | None = None
+    sub_location_id: int | None = None
+    allow_expired: bool = False
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """A planned take from one batch: ``quantity`` of ``batch`` (used by FEFO issue)."""
+
+    batch: Batch
+    quantity: Decimal
+
+
+@dataclass(frozen=True)
+class LedgerDiscrepancy:
+    """A batch whose book stock disagrees with its movements.
+
+    ``book`` is ``Batch.quantity``; ``movements`` the sum of its movements;
+    ``detail`` says what is wrong (sum mismatch, stock booked at a location the
+    batch is not at, negative stock).
+    """
+
+    batch_id: int
+    label_code: str
+    book: Decimal
+    movements: Decimal
+    detail: str
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+
+
+
+
+def _get_item(item_id: int, field: str = "item") -> Item:
+    item = db.session.get(Item, item_id) if item_id is not None else None
+    if item is None:
+        raise NotFound(_l("Unknown item."), field=field)
+    if not item.active:
+        raise InvalidInput(_l("Item %(name)s is inactive.", name=item.name_zh), field=field)
+    return item
+
+
+def _get_location(location_id: int, field: str = "location") -> Location:
+    loc = db.session.get(Location, location_id) if location_id is not None else None
+    if loc is None:
+        raise NotFound(_l("Unknown location."), field=field)
+    if not loc.active:
+        raise InvalidInput(_l("Location %(name)s is inactive.", name=loc.name_zh), field=field)
+    return loc
+
+
+def _get_batch(batch_id: int, field: str = "batch") -> Batch:
+    batch = db.session.get(Batch, batch_id) if batch_id is not None else None
+    if batch is None:
+        raise NotFound(_l("Unknown batch."), field=field)
+    return batch
+
+
+def _check_sub_location(sub_location_id: int | None, location: Location) -> SubLocation | None:
+    if sub_location_id is None:
+        return None
+    sub = db.session.get(SubLocation, sub_location_id)
+    if sub is None or sub.location_id != location.id or not sub.active:
+        raise InvalidInput(
+            _l("That shelf or bin does not belong to %(name)s.", name=location.name_zh),
+            field="sub_location",
+        )
+    return sub
+
+
+def _occurred(occurred_at: dt.datetime | None) -> dt.datetime:
+    now = clock.now_utc()
+    if occurred_at is None:
+        return now
+    value = clock.to_utc_naive(occurred_at)
+    if value > now + FUTURE_TOLERANCE:
+        raise InvalidInput(_l("The time of a movement cannot be in the future."), field="occurred_at")
+    return value
+
+
+def _not_before_receipt(batch: Batch, when: dt.datetime) -> None:
+    """A movement of a batch cannot be dated before the batch was received."""
+    if clock.local_date(when) < batch.received_on:
+        raise InvalidInput(
+            _l("The time is before this batch was received (%(date)s).", date=batch.received_on.isoformat()),
+            field="occurred_at",
+        )
+
+
+def _batch_name(batch: Batch) -> str:
+    """How messages name a batch: its lot number, else its label code."""
+    return batch.lot_number or batch.label_code
+
+
+def _reason(reason: str, *, required: bool, field: str = "reason") -> str:
+    text = (reason or "").strip()
+    if required and not text:
+        raise InvalidInput(_l("A reason is required."), field=field)
+    return text
+
+
+def _user(user: User) -> User:
+    if user is None or user.id is None:
+        raise InvalidInput(_l("An acting user is required."), field="user")
+    return user
+
+
+def _check_token(request_token: str | None) -> str | None:
+    """Raise AlreadyDone (``repeated_form``) when this one-time form token was already used."""
+    token = (request_token or "").strip() or None
+    if token is not None:
+        done = db.session.scalar(select(Document.id).where(Document.request_token == token))
+        if done is not None:
+            raise AlreadyDone(_l("This form was already submitted; nothing was booked twice."),
+                              document_id=done, repeated_form=True)
+    return token
+
+
+def _open_document(kind: DocumentKind, *, location: Location, user: User, occurred_at: dt.datetime,
+                   request_token: str | None, counterparty: str = "",
+                   counterparty_location: Location | None = None, external_ref: str = "",
+                   reason: str = "") -> Document:
+    """Create and flush the voucher; refuse a request token that was already used."""
+    token = _check_token(request_token)
+    doc = Document(
+        kind=kind, location_id=location.id, user_id=user.id, occurred_at=occurred_at,
+        request_token=token, counterparty=(counterparty or "").strip(),
+        counterparty_location_id=counterparty_location.id if counterparty_location else None,
+        external_ref=(external_ref or "").strip(), reason=reason,
+    )
+    db.session.add(doc)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # A concurrent post with the same token won the race.  The session must
+        # be rolled back by the caller, which then finds the first document.
+        raise AlreadyDone(_l("This form was already submitted; nothing was booked twice."),
+                          repeated_form=True) from None
+    local = clock.to_local(occurred_at)
+    doc.number = f"{DOCUMENT_PREFIX[kind]}-{local:%Y%m%d}-{doc.id:06d}"
+    return doc
+
+
+def _book(doc: Document, batch: Batch, kind: MovementKind, quantity: Decimal, *, location_id: int,
+          reason: str = "", reverses: Movement | None = None, fefo_override: bool = False) -> Movement:
+    mv = Movement(
+        kind=kind, document_id=doc.id, batch_id=batch.id, item_id=batch.item_id,
+        location_id=location_id, quantity=quantity, user_id=doc.user_id,
+        occurred_at=doc.occurred_at, reason=reason, reverses_id=reverses.id if reverses else None,
+        fefo_override=fefo_override,
+    )
+    db.session.add(mv)
+    return mv
+
+
+def _take(batch: Batch, quantity: Decimal, location_id: int) -> bool:
+    """Atomically take ``quantity`` from ``batch`` if that much is on hand and the
+    batch is still at ``location_id``; True on success."""
+    result = db.session.execute(
+        update(Batch)
+        .where(Batch.id == batch.id, Batch.location_id == location_id, Batch.quantity >= quantity)
+        .values(quantity=Batch.quantity - quantity)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(batch, ["quantity"])
+    return result.rowcount == 1
+
+
+def _put(batch: Batch, quantity: Decimal, location_id: int) -> None:
+    """Atomically add ``quantity`` to ``batch``; raise InvalidInput if the batch has
+    meanwhile moved away from ``location_id``."""
+    result = db.session.execute(
+        update(Batch)
+        .where(Batch.id == batch.id, Batch.location_id == location_id)
+        .values(quantity=Batch.quantity + quantity)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(batch, ["quantity"])
+    if result.rowcount != 1:
+        raise _moved(batch)
+
+
+def _moved(batch: Batch) -> InvalidInput:
+    return InvalidInput(
+        _l("Batch %(code)s has moved to another location in the meantime; reload and try again.",
+           code=_batch_name(batch)),
+        field="batch",
+    )
+
+
+def _current_quantity(batch_id: int) -> Decimal:
+    return db.session.scalar(select(Batch.quantity).where(Batch.id == batch_id)) or Decimal(0)
+
+
+def _short(item: Item, available: Decimal, wanted: Decimal) -> InsufficientStock:
+    return InsufficientStock(
+        _l("Not enough stock: %(wanted)s %(unit)s requested, %(available)s %(unit)s usable on hand.",
+           wanted=format_quantity(wanted), available=format_quantity(available), unit=item.unit),
+        field="quantity",
+    )
+
+
+
+
+# --------------------------------------------------------------------------- receive
+
+
+def expiry_for(item: Item, produced_on: dt.date | None, expires_on: dt.date | None) -> dt.date | None:
+    """The expiry date of a new batch of ``item``.
+
+    The date on the package wins.  Without it, an item with a shelf life gets
+    the last day of the shelf life counted from the production date, that day included
+    (:func:`inventory.stock.services.expiry.expiry_from_shelf_life`: 2026-01-01 + 12 months →
+    2026-12-31); an item with a shelf life and neither date is refused, because stock
+    without an expiry date would never be flagged as expired.  Items without a shelf
+    life (tents, tools) need no date.  Raises InvalidInput.
+    """
+    if expires_on is not None:
+        return expires_on
+    if item.shelf_life_days or item.shelf_life_months:
+        if produced_on is None:
+            raise InvalidInput(
+                _l("%(name)s has a shelf life: enter the expiry date or the production date.",
+                   name=item.name_zh),
+                field="expires_on",
+            )
+        return shelf_life_expiry(item, produced_on)
+    return None
+
+
+def receive(*, location_id: int, lines: Sequence[ReceiptLine], user: User,
+            source: BatchSource | str = BatchSource.PURCHASE, supplier: str = "",
+            external_ref: str = "", reason: str = "", occurred_at: dt.datetime | None = None,
+            request_token: str | None = None) -> Document:
+    """Book a goods-received note (入库单): one new batch and one ``receive`` movement per line.
+
+    ``lines`` — at least one :class:`ReceiptLine`; a line without an expiry
+    date gets one from :func:`expiry_for`.  ``source`` — purchase,
+    donation, allocation or opening.  ``occurred_at`` — when the goods arrived
+    (aware or naive-UTC; default now); the batch's received date is its local
+    calendar date.
+
+    Raises InvalidInput (no lines; bad quantity; expiry before production;
+    production after receipt; batch already expired on the receipt date without
+    ``allow_expired``; shelf not in this location; unknown source), NotFound /
+    InvalidInput for unknown or inactive items and locations, AlreadyDone for a
+    repeated request token.  Each line's error message starts with its line number.
+    Returns the flushed Document with its movements.
+    """
+    user = _user(user)
+    location = _get_location(location_id)
+    when = _occurred(occurred_at)
+    received_on = clock.local_date(when)
+    try:
+        source = BatchSource(source)
+    except ValueError:
+        raise InvalidInput(_l("Unknown source of supply."), field="source") from None
+    if not lines:
+        raise InvalidInput(_l("A goods-received note needs at least one line."), field="lines")
+
+    checked = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            item = _get_item(line.item_id)
+            qty = parse_quantity(line.quantity, item)
+            sub = _check_sub_location(line.sub_location_id, location)
+            if line.produced_on and line.expires_on and line.expires_on < line.produced_on:
+                raise InvalidInput(_l("The expiry date is before the production date."), field="expires_on")
+            expires_on = expiry_for(item, line.produced_on, line.expires_on)
+            if line.produced_on and line.produced_on > received_on:
+                raise InvalidInput(_l("The production date is after the date of receipt."), field="produced_on")
+            if expires_on and expires_on < received_on and not line.allow_expired:
+                raise InvalidInput(
+                    _l("This batch expired on %(date)s. Confirm explicitly to receive expired stock.",
+                       date=expires_on.isoformat()),
+                    field="expires_on",
+                )
+        except (InvalidInput, NotFound) as err:
+            err.line_message = err.message  # for a form that shows it beside the line's own field
+            err.message = _l("Line %(n)s: %(message)s", n=number, message=err.message)
+            err.line = number
+            raise
+        checked.append((line, item, qty, sub, expires_on))
+
+    doc = _open_document(DocumentKind.RECEIPT, location=location, user=user, occurred_at=when,
+                         request_token=request_token, counterparty=supplier,
+                         external_ref=external_ref, reason=_reason(reason, required=False))
+    for line, item, qty, sub, expires_on in checked:
+        batch = Batch(
+            item_id=item.id, location_id=location.id, sub_location_id=sub.id if sub else None,
+            lot_number=(line.lot_number or "").strip(), quantity=qty,
+            produced_on=line.produced_on, expires_on=expires_on, received_on=received_on,
+            source=source, supplier=(supplier or "").strip(), label_code=new_label_code(),
+        )
+        db.session.add(batch)
+        db.session.flush()
+        _book(doc, batch, MovementKind.RECEIVE, qty, location_id=location.id, reason=doc.reason)
+    db.session.flush()
+    return doc
+
+
+# --------------------------------------------------------------------------- issue
+
+
+def usable_batches(location_id: int, item_id: int, today: dt.date,
+                   received_by: dt.date | None = None) -> list[Batch]:
+    """Batches of ``item_id`` at ``location_id`` with stock and not expired, in FEFO order.
+
+    Order: nearest expiry first, batches without expiry last, then oldest
+    receipt, then id — 近效期先出 with 先进先出 as the tie-break.  With
+    ``received_by``, only batches received on or before that date (a
+    back-dated issue cannot take stock that had not arrived yet).
+    """
+    stmt = (
+        select(Batch)
+        .where(Batch.location_id == location_id, Batch.item_id == item_id, Batch.quantity > 0,
+               (Batch.expires_on.is_(None)) | (Batch.expires_on >= today))
+        .order_by(Batch.expires_on.is_(None), Batch.expires_on, Batch.received_on, Batch.id)
+    )
+    if received_by is not None:
+        stmt = stmt.where(Batch.received_on <= received_by)
+    return list(db.session.scalars(stmt))
+
+
+def fefo_plan(location_id: int, item_id: int, quantity: Decimal, today: dt.date) -> list[Allocation]:
+    """Suggest which batches to issue ``quantity`` from, nearest expiry first.
+
+    Returns allocations covering as much as is usable; the caller compares the
+    total with ``quantity``.  Reads only.
+    """
+    plan, remaining = [], quantity
+    for batch in usable_batches(location_id, item_id, today):
+        if remaining <= 0:
+            break
+        take = min(batch.quantity, remaining)
+        plan.append(Allocation(batch, take))
+        remaining -= take
+    return plan
+
+
+def issue(*, location_id: int, item_id: int, quantity: Decimal | int | str, user: User, recipient: str,
+          today: dt.date, reason: str = "", batch_id: int | None = None,
+          occurred_at: dt.datetime | None = None, request_token: str | None = None) -> Document:
+    """Book an issue note (出库单): take ``quantity`` of an item from a location.
+
+    Without ``batch_id`` the stock is taken nearest-expiry-first across as many
+    batches as needed (FEFO).  With ``batch_id`` only that batch is used and
+    ``fefo_override`` is recorded on the movement when it is not the batch FEFO
+    would have chosen.  Expired batches (``expires_on < today``) are never issued.
+    ``recipient`` (领用单位/人) is required.
+
+    Raises InvalidInput (bad quantity, no recipient, batch of another item or
+    location, expired batch), NotFound, InsufficientStock (more than the usable
+    stock), AlreadyDone (repeated request token).
+    """
+    user = _user(user)
+    location = _get_location(location_id)
+    item = _get_item(item_id)
+    qty = parse_quantity(quantity, item)
+    recipient = (recipient or "").strip()
+    if not recipient:
+        raise InvalidInput(_l("The recipient is required."), field="recipient")
+    when = _occurred(occurred_at)
+
+    candidates = usable_batches(location.id, item.id, today, received_by=clock.local_date(when))
+    chosen: list[Batch]
+    override = False
+    if batch_id is not None:
+        batch = _get_batch(batch_id)
+        if batch.location_id != location.id or batch.item_id != item.id:
+            raise InvalidInput(_l("That batch is not this item at this location."), field="batch")
+        if batch.is_expired(today):
+            raise InvalidInput(
+                _l("Batch %(lot)s expired on %(date)s and cannot be issued; dispose of it instead.",
+                   lot=_batch_name(batch), date=batch.expires_on.isoformat()),
+                field="batch",
+            )
+        _not_before_receipt(batch, when)
+        if batch.quantity < qty:
+            raise _short(item, batch.quantity, qty)
+        chosen = [batch]
+        override = not candidates or candidates[0].id != batch.id
+    else:
+        available = sum((b.quantity for b in candidates), Decimal(0))
+        if available < qty:
+            raise _short(item, available, qty)
+        chosen = candidates
+
+    doc = _open_document(DocumentKind.ISSUE, location=location, user=user, occurred_at=when,
+                         request_token=request_token, counterparty=recipient,
+                         reason=_reason(reason, required=False))
+    remaining = qty
+    for batch in chosen:
+        if remaining <= 0:
+            break
+        on_hand = batch.quantity  # as read above; re-read only when a concurrent writer changed it
+        for _attempt in range(_RETRIES):
+            take = min(on_hand, remaining)
+            if take <= 0:
+                break
+            if not _take(batch, take, location.id):
+                on_hand = _current_quantity(batch.id)
+                continue
+            _book(doc, batch, MovementKind.ISSUE, -take, location_id=location.id,
+                  reason=doc.reason, fefo_override=override)
+            remaining -= take
+            break
+    if remaining > 0:
+        # Concurrent issues used the stock between our read and our update.
+        raise _short(item, qty - remaining, qty)
+    db.session.flush()
+    return doc
+
+
+# --------------------------------------------------------------------------- transfer
+
+
+def transfer(*, batch_id: int, quantity: Decimal | int | str, to_location_id: int, user: User,
+             reason: str = "", to_sub_location_id: int | None = None,
+             occurred_at: dt.datetime | None = None, request_token: str | None = None,
+             today: dt.date | None = None, allow_expired: bool = False) -> Document:
+    """Book a transfer order (调拨单): move stock of one batch to another location.
+
+    Moving the whole batch relocates the batch itself, so its identity, dates
+    and label code stay.  Moving part of it splits the batch: the destination
+    batch keeps lot number, production, expiry and received dates and source,
+    points at its origin (``split_from_id``) and gets its own label code; a
+    later partial transfer of the same lot to the same place adds to that
+    split batch instead of creating another.  Writes a ``transfer_out``
+    movement at the source and a ``transfer_in`` at the destination, in one
+    transaction.
+
+    An expired batch (``expires_on`` before ``today``, default the business
+    date) moves only with ``allow_expired`` — e.g. back to a depot for
+    disposal — so that expired stock is not sent out by mistake.
+
+    Raises InvalidInput (bad quantity, same location, shelf of another
+    location, expired without confirmation, dated before the batch's receipt),
+    NotFound, InsufficientStock, AlreadyDone.
+    """
+    user = _user(user)
+    batch = _get_batch(batch_id)
+    item = _get_item(batch.item_id)
+    source = _get_location(batch.location_id)
+    dest = _get_location(to_location_id, field="to_location")
+    if dest.id == source.id:
+        raise InvalidInput(_l("A transfer needs a different destination location."), field="to_location")
+    sub = _check_sub_location(to_sub_location_id, dest)
+    qty = parse_quantity(quantity, item)
+    if batch.quantity < qty:
+        raise _short(item, batch.quantity, qty)
+    if batch.is_expired(today or clock.local_today()) and not allow_expired:
+        raise InvalidInput(
+            _l("Batch %(lot)s expired on %(date)s. Confirm explicitly to move expired stock.",
+               lot=_batch_name(batch), date=batch.expires_on.isoformat()),
+            field="allow_expired",
+        )
+    when = _occurred(occurred_at)
+    _not_before_receipt(batch, when)
+    text = _reason(reason, required=False)
+
+    doc = _open_document(DocumentKind.TRANSFER, location=source, user=user, occurred_at=when,
+                         request_token=request_token, counterparty=dest.name_zh,
+                         counterparty_location=dest, reason=text)
+    moved_whole = False
+    if batch.quantity == qty:
+        result = db.session.execute(
+            update(Batch)
+            .where(Batch.id == batch.id, Batch.location_id == source.id, Batch.quantity == qty)
+            .values(location_id=dest.id, sub_location_id=sub.id if sub else None)
+            .execution_options(synchronize_session=False)
+        )
+        moved_whole = result.rowcount == 1
+        db.session.expire(batch)
+    if moved_whole:
+        _book(doc, batch, MovementKind.TRANSFER_OUT, -qty, location_id=source.id, reason=text)
+        _book(doc, batch, MovementKind.TRANSFER_IN, qty, location_id=dest.id, reason=text)
+    else:
+        if not _take(batch, qty, source.id):
+            raise _short(item, _current_quantity(batch.id), qty)
+        root_id = batch.split_from_id or batch.id
+        target = db.session.scalar(
+            select(Batch).where(
+                Batch.location_id == dest.id, Batch.item_id == batch.item_id,
+                (Batch.split_from_id == root_id) | (Batch.id == root_id),
+                Batch.lot_number == batch.lot_number,
+                Batch.sub_location_id.is_(None) if sub is None else Batch.sub_location_id == sub.id,
+            ).order_by(Batch.id).limit(1)
+        )
+        if target is None:
+            target = Batch(
+                item_id=batch.item_id, location_id=dest.id, sub_location_id=sub.id if sub else None,
+                lot_number=batch.lot_number, quantity=qty, produced_on=batch.produced_on,
+                expires_on=batch.expires_on, received_on=batch.received_on, source=batch.source,
+                supplier=batch.supplier, label_code=new_label_code(), split_from_id=root_id,
+                last_inspected_on=batch.last_inspected_on,
+            )
+            db.session.add(target)
+            db.session.flush()
+        else:
+            _put(target, qty, dest.id)
+        _book(doc, batch, MovementKind.TRANSFER_OUT, -qty, location_id=source.id, reason=text)
+        _book(doc, target, MovementKind.TRANSFER_IN, qty, location_id=dest.id, reason=text)
+    db.session.flush()
+    return doc
+
+
+# --------------------------------------------------------------------------- adjust / dispose
+
+
+def adjust(*, batch_id: int, delta: Decimal | int | str, user: User, reason: str,
+           occurred_at: dt.datetime | None = None, request_token: str | None = None,
+           external_ref: str = "") -> Document:
+    """Book a count surplus (盘盈, ``delta`` > 0) or shortage (盘亏, ``delta`` < 0) on a batch.
+
+    ``reason`` is required.  Raises InvalidInput (zero or badly scaled delta,
+    no reason), NotFound, InsufficientStock (a shortage larger than the book
+    stock), AlreadyDone.
+    """
+    user = _user(user)
+    batch = _get_batch(batch_id)
+    item = db.session.get(Item, batch.item_id)
+    qty = parse_quantity(delta, item, field="delta", allow_negative=True)
+    text = _reason(reason, required=True)
+    location = _get_location(batch.location_id)
+    when = _occurred(occurred_at)
+    _not_before_receipt(batch, when)
+    if qty < 0 and batch.quantity < -qty:
+        raise _short(item, batch.quantity, -qty)
+    doc = _open_document(DocumentKind.ADJUSTMENT, location=location, user=user, occurred_at=when,
+                         request_token=request_token, reason=text, external_ref=external_ref)
+    if qty < 0:
+        if not _take(batch, -qty, location.id):
+            raise _short(item, _current_quantity(batch.id), -qty)
+    else:
+        _put(batch, qty, location.id)
+    _book(doc, batch, MovementKind.ADJUST, qty, location_id=location.id, reason=text)
+    db.session.flush()
+    return doc
+
+
+def dispose(*, batch_id: int, quantity: Decimal | int | str, user: User, reason: str,
+            occurred_at: dt.datetime | None = None, request_token: str | None = None) -> Document:
+    """Book a disposal (报废): write off damaged or expired stock of one batch.
+
+    ``reason`` is required (what was wrong, who approved).  Raises InvalidInput,
+    NotFound, InsufficientStock, AlreadyDone.
+    """
+    user = _user(user)
+    batch = _get_batch(batch_id)
+    item = db.session.get(Item, batch.item_id)
+    qty = parse_quantity(quantity, item)
+    text = _reason(reason, required=True)
+    location = _get_location(batch.location_id)
+    when = _occurred(occurred_at)
+    _not_before_receipt(batch, when)
+    if batch.quantity < qty:
+        raise _short(item, batch.quantity, qty)
+    doc = _open_document(DocumentKind.DISPOSAL, location=location, user=user, occurred_at=when,
+                         request_token=request_token, reason=text)
+    if not _take(batch, qty, location.id):
+        raise _short(item, _current_quantity(batch.id), qty)
+    _book(doc, batch, MovementKind.DISPOSE, -qty, location_id=location.id, reason=text)
+    db.session.flush()
+    return doc
+
+
+# --------------------------------------------------------------------------- reverse
+
+
+def _reversed_ids(ids: Iterable[int]) -> set[int]:
+    ids = list(ids)
+    if not ids:
+        return set()
+    return set(db.session.scalars(select(Movement.reverses_id).where(Movement.reverses_id.in_(ids))))
+
+
+def reverse(*, movement_id: int, user: User, reason: str, occurred_at: dt.datetime | None = None,
+            request_token: str | None = None) -> Document:
+    """Undo one movement with a reversing movement (冲销) that points at it.
+
+    A transfer is undone as a whole: both legs are reversed together, and a
+    batch that was moved whole returns to its origin.  ``reason`` is required.
+
+    Raises NotFound; InvalidInput (reversing a reversal); AlreadyDone (the
+    movement was already reversed — also enforced by a unique constraint);
+    InsufficientStock (the stock it brought in was already issued or moved).
+    """
+    user = _user(user)
+    target = db.session.get(Movement, movement_id) if movement_id is not None else None
+    if target is None:
+        raise NotFound(_l("Unknown movement."), field="movement")
+    if target.kind == MovementKind.REVERSE:
+        raise InvalidInput(_l("A reversal cannot itself be reversed; book a new movement instead."),
+                           field="movement")
+    if target.kind in (MovementKind.TRANSFER_OUT, MovementKind.TRANSFER_IN):
+        legs = [m for m in target.document.movements if m.kind in
+                (MovementKind.TRANSFER_OUT, MovementKind.TRANSFER_IN)]
+    else:
+        legs = [target]
+    return _reverse_movements(legs, user=user, reason=reason, occurred_at=occurred_at,
+                              request_token=request_token)
+
+
+def reverse_document(*, document_id: int, user: User, reason: str,
+                     occurred_at: dt.datetime | None = None,
+                     request_token: str | None = None) -> Document:
+    """Undo every movement of a document (e.g. an issue taken from several batches).
+
+    Same rules and errors as :func:`reverse`; a reversal document cannot be reversed.
+    """
+    user = _user(user)
+    doc = db.session.get(Document, document_id) if document_id is not None else None
+    if doc is None:
+        raise NotFound(_l("Unknown document."), field="document")
+    if doc.kind == DocumentKind.REVERSAL:
+        raise InvalidInput(_l("A reversal cannot itself be reversed; book a new movement instead."),
+                           field="document")
+    return _reverse_movements(list(doc.movements), user=user, reason=reason,
+                              occurred_at=occurred_at, request_token=request_token)
+
+
+def _reverse_movements(legs: list[Movement], *, user: User, reason: str,
+                       occurred_at: dt.datetime | None, request_token: str | None) -> Document:
+    text = _reason(reason, required=True)
+    when = _occurred(occurred_at)
+    if not legs:
+        raise InvalidInput(_l("Nothing to reverse."), field="movement")
+    _check_token(request_token)
+    if _reversed_ids(m.id for m in legs):
+        raise AlreadyDone(_l("This movement was already reversed."))
+    if any(when < m.occurred_at for m in legs):
+        raise InvalidInput(_l("A reversal cannot be dated before the movement it reverses."), field="occurred_at")
+    first = legs[0]
+    location = db.session.get(Location, first.document.location_id)
+    doc = _open_document(DocumentKind.REVERSAL, location=location, user=user, occurred_at=when,
+                         request_token=request_token, reason=text,
+                         external_ref=first.document.number or "")
+
+    whole_move = (
+        len(legs) == 2 and legs[0].batch_id == legs[1].batch_id
+        and {m.kind for m in legs} == {MovementKind.TRANSFER_OUT, MovementKind.TRANSFER_IN}
+    )
+    if whole_move:
+        out_leg = next(m for m in legs if m.kind == MovementKind.TRANSFER_OUT)
+        in_leg = next(m for m in legs if m.kind == MovementKind.TRANSFER_IN)
+        batch = db.session.get(Batch, out_leg.batch_id)
+        qty = in_leg.quantity
+        result = db.session.execute(
+            update(Batch)
+            .where(Batch.id == batch.id, Batch.location_id == in_leg.location_id, Batch.quantity == qty)
+            .values(location_id=out_leg.location_id, sub_location_id=None)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.expire(batch)
+        if result.rowcount != 1:
+            raise InsufficientStock(
+                _l("The batch has changed since the transfer (stock was used or counted); "
+                   "book a new transfer instead."),
+                field="movement",
+            )
+        _book(doc, batch, MovementKind.REVERSE, -qty, location_id=in_leg.location_id, reason=text,
+              reverses=in_leg)
+        _book(doc, batch, MovementKind.REVERSE, qty, location_id=out_leg.location_id, reason=text,
+              reverses=out_leg)
+    else:
+        # Take stock back first, so that a failure happens before anything is added.
+        for leg in sorted(legs, key=lambda m: m.quantity < 0):
+            batch = db.session.get(Batch, leg.batch_id)
+            if batch.location_id != leg.location_id:
+                raise InvalidInput(
+                    _l("Batch %(code)s has since been moved to another location; reverse that "
+                       "transfer first.", code=_batch_name(batch)),
+                    field="movement",
+                )
+            inverse = -leg.quantity
+            if inverse < 0:
+                if not _take(batch, -inverse, leg.location_id):
+                    item = db.session.get(Item, batch.item_id)
+                    raise InsufficientStock(
+                        _l("Cannot reverse: %(qty)s %(unit)s of that stock has already been used or moved.",
+                           qty=format_quantity(-inverse), unit=item.unit),
+                        field="movement",
+                    )
+            else:
+                _put(batch, inverse, leg.location_id)
+            _book(doc, batch, MovementKind.REVERSE, inverse, location_id=leg.location_id, reason=text,
+                  reverses=leg)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        raise AlreadyDone(_l("This movement was already reversed.")) from None
+    return doc
+
+
+# --------------------------------------------------------------------------- check
+
+
+def check_ledger() -> list[LedgerDiscrepancy]:
+    """Prove book stock = Σ movements for every batch (账实相符 on the books).
+
+    Two grouped queries: (1) each batch's quantity against the sum of all its
+    movements; (2) per batch and location, the movement sum must equal the
+    batch quantity where the batch is and zero everywhere else (a batch's stock
+    cannot be booked at a place it is not).  Returns one discrepancy per
+    offending batch, by batch id; empty means the ledger balances.
+    """
+    problems: list[LedgerDiscrepancy] = []
+    sums = (
+        select(Movement.batch_id, func.sum(Movement.quantity).label("total"))
+        .group_by(Movement.batch_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Batch.id, Batch.label_code, Batch.quantity, sums.c.total)
+        .outerjoin(sums, sums.c.batch_id == Batch.id)
+        .order_by(Batch.id)
+    )
+    for batch_id, code, book, total in rows:
+        total = total if total is not None else Decimal(0)
+        if book < 0:
+            problems.append(LedgerDiscrepancy(batch_id, code, book, total, "negative book stock"))
+        elif book != total:
+            problems.append(LedgerDiscrepancy(batch_id, code, book, total,
+                                              "book stock differs from the sum of movements"))
+    per_location = db.session.execute(
+        select(Movement.batch_id, Movement.location_id, func.sum(Movement.quantity),
+               Batch.location_id, Batch.quantity, Batch.label_code)
+        .join(Batch, Batch.id == Movement.batch_id)
+        .group_by(Movement.batch_id, Movement.location_id, Batch.location_id, Batch.quantity,
+                  Batch.label_code)
+    )
+    flagged = {p.batch_id for p in problems}
+    for batch_id, mv_loc, total, batch_loc, book, code in per_location:
+        expected = book if mv_loc == batch_loc else Decimal(0)
+        if total != expected and batch_id not in flagged:
+            flagged.add(batch_id)
+            problems.append(LedgerDiscrepancy(
+                batch_id, code, book, total,
+                f"movements at location {mv_loc} sum to {total}, expected {expected}",
+            ))
+    return problems

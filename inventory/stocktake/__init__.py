@@ -1,0 +1,1 @@
+"""Stocktakes (盘点): counts by scanning, confirmation through the ledger, count sheets."""
