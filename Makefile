@@ -16,8 +16,9 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(VENV)/.runtime: requirements.txt | $(BIN)/python
+$(VENV)/.runtime: requirements.txt pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q --no-deps -e .
 	touch $@
 
 $(VENV)/.dev: requirements-dev.txt requirements.txt $(VENV)/.runtime
@@ -67,8 +68,10 @@ browser:
 	  else echo "note: no /usr/bin/chromium and no root; browser tests will be skipped (CI runs them)"; fi; \
 	fi
 
-## test: install the test dependencies and run the whole suite (SQLite and PostgreSQL)
+## test: install the test dependencies, check the import contracts (pyproject.toml), then run
+## the whole suite (SQLite and PostgreSQL)
 test: install-dev assets browser js
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 ## bench: print the benchmark tables (needs PostgreSQL for the PostgreSQL rows)

@@ -40,7 +40,7 @@ def prepare(uri: str) -> dict:
 
     from inventory.core.db import db
     from inventory.stock.services import catalogue, ledger
-    from inventory.users.services.accounts import create_user
+    from inventory.admin.services import create_user
 
     if uri.startswith("postgresql"):
         admin = create_engine(uri.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")

@@ -35,7 +35,8 @@ from inventory.stock.models import Batch
 from inventory.stock.services import catalogue, ledger
 from inventory.scan.services import labelling
 from inventory.stocktake.services import counts as stocktakes
-from inventory.users.services.accounts import create_user, get_system_user
+from inventory.admin.services import create_user
+from inventory.users.services.accounts import get_system_user
 
 PASSWORD = "bench-password-1"
 

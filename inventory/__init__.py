@@ -44,6 +44,9 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
     app.config.from_object(cfg)
     app.config.update(overrides)
     app.config["SECRET_KEY"] = key
+    from inventory.web.settings import init_settings
+
+    init_settings(app)
     os.makedirs(app.instance_path, exist_ok=True)
     _configure_database(app)
     _configure_proxy(app)
@@ -72,7 +75,7 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
 
 #: The domain packages, each one folder: its models, services, forms, views, CLI and labels.
 #: Lower ones never import higher ones (the layers contract in ``pyproject.toml``).
-DOMAINS = ("users", "stock", "standards", "scan", "stocktake", "alerts", "residents", "dashboard", "demo")
+DOMAINS = ("users", "stock", "admin", "standards", "scan", "stocktake", "alerts", "residents", "dashboard", "demo")
 
 
 def domain_modules() -> dict[str, list]:

@@ -10,7 +10,8 @@ from inventory.stock.models import Location
 from inventory.core.policy import Role
 from inventory.users.models import User
 from inventory.stock.services import catalogue, ledger
-from inventory.users.services.accounts import create_user, get_system_user
+from inventory.admin.services import create_user
+from inventory.users.services.accounts import get_system_user
 
 _seq = itertools.count(1)
 

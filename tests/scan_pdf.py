@@ -9,7 +9,7 @@ from __future__ import annotations
 import pypdfium2 as pdfium
 import zxingcpp
 
-from inventory.scan.services.landing import code_from_text
+from inventory.core.codes import code_from_text
 
 
 def pages(pdf: bytes) -> int:

@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from inventory.users.permissions import visible_location_ids
+from inventory.stock.permissions import visible_location_ids
 from inventory.core.db import db
 from inventory.web.i18n_catalog import compile_catalogues
 from inventory.alerts.models import (

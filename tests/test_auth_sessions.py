@@ -182,7 +182,7 @@ def test_sign_in_starts_a_new_session_with_a_new_csrf_token(tmp_path, sqlite_tem
     (tmp_path / "csrf").mkdir()
     served = build_app("sqlite", tmp_path / "csrf", sqlite_template, WTF_CSRF_ENABLED=True)
     with served.app_context():
-        from inventory.users.services.accounts import create_user
+        from inventory.admin.services import create_user
 
         create_user(username="kp", password=PASSWORD, role="admin")
         db.session.commit()

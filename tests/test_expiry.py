@@ -1,4 +1,4 @@
-"""One definition of near expiry (inventory/services/expiry.py): the batch page, the scan page,
+"""One definition of near expiry (inventory/stock/services/expiry.py): the batch page, the scan page,
 the location page, the dashboard count, the alert centre and the gap report agree for the same
 batches; and the expiry date derived from a shelf life."""
 from __future__ import annotations

@@ -26,7 +26,8 @@ from inventory.core.db import db
 from inventory.standards.models import StandardList
 from inventory.stock.services import catalogue, ledger
 from inventory.standards.services import files as standard_files, lists as standard_lists
-from inventory.users.services.accounts import get_system_user, update_user
+from inventory.users.services.accounts import get_system_user
+from inventory.admin.services import update_user
 
 from .conftest import TODAY
 from .test_web_access import _sample_args, _url

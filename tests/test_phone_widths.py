@@ -19,7 +19,8 @@ PAGES = ["/", "/dashboard", "/gaps", "/gaps/kind/depot", "/gaps/kind/residential
 
 @pytest.mark.browser
 def test_main_pages_fit_a_phone_for_every_demo_role(app, live_server, phone):
-    from inventory.demo.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
+    from inventory.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
+    from inventory.demo.seed import seed_demo
 
     seed_demo(today=TODAY, with_accounts=True)
     db.session.commit()

@@ -193,7 +193,7 @@ def test_stocktake_with_a_missing_and_an_unexpected_batch(live_server, phone, wo
 def test_scan_rules_in_the_browser_are_the_servers(live_server, phone, world):
     """static/js/scan.js codeFrom gives what code_from_text gives (a label in a quantity box is
     recognised by the server alone: label_in_quantity)."""
-    from inventory.scan.services.landing import code_from_text
+    from inventory.core.codes import code_from_text
 
     from .test_scan_codes import IN_QUANTITY, NOT_CODES, TYPED, URLS
 

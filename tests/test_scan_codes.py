@@ -15,7 +15,7 @@ from inventory.core.db import db
 from inventory.stocktake.models import StocktakeLine
 from inventory.stock.services import catalogue
 from inventory.core.codes import normalise_code
-from inventory.scan.services.landing import code_from_text, label_in_quantity
+from inventory.core.codes import code_from_text, label_in_quantity
 
 CODE = "ABCDEFGH2345"
 

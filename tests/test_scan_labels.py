@@ -12,7 +12,8 @@ from inventory.stock.models import Document
 from inventory.scan.models import LabelSetting
 from inventory.users.models import User
 from inventory.stock.services import catalogue, ledger
-from inventory.scan.services.landing import code_from_text, label_url
+from inventory.core.codes import code_from_text
+from inventory.scan.services.landing import label_url
 
 from . import scan_pdf
 from .conftest import TODAY

@@ -69,7 +69,7 @@ def test_the_test_config_gets_a_random_key(no_secret_key):
 def test_a_cookie_signed_with_the_old_public_key_signs_nobody_in(no_secret_key, tmp_path, sqlite_template):
     """`gunicorn app:app` without INVENTORY_ENV runs the development config: a session cookie
     forged with the key once printed in config.py must not make anyone an administrator."""
-    from inventory.users.services.accounts import create_user
+    from inventory.admin.services import create_user
 
     shutil.copyfile(sqlite_template, tmp_path / "dev.db")
     served = create_app("development", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'dev.db'}",

@@ -15,7 +15,7 @@ from inventory import create_app
 from inventory.core.db import db
 from inventory.users.models import SignInAttempt
 from inventory.users.services import accounts as users_service
-from inventory.users.services.accounts import create_user
+from inventory.admin.services import create_user
 
 from . import clocked
 from .conftest import PASSWORD, database_uri

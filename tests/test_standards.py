@@ -156,7 +156,7 @@ def test_overrides_replace_add_and_remove_lines(town):
 
 
 def _user(role):
-    from inventory.users.services.accounts import create_user
+    from inventory.admin.services import create_user
 
     return create_user(username=f"{role}-x", password="correct horse 1", role=role)
 

@@ -476,7 +476,7 @@ def test_batch_page_speaks_chinese(keeper, world):
 
 
 def test_successful_sign_ins_do_not_use_up_the_limit(tmp_path, sqlite_template):
-    from inventory.users.services.accounts import create_user
+    from inventory.admin.services import create_user
 
     from .conftest import build_app
 

@@ -27,6 +27,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask, current_app
 
+from inventory.alerts import mail
+from inventory.core.settings import DEFAULT_TZ
 from inventory.core.db import db
 from inventory.alerts.models import JobState, Notification
 from inventory.alerts.services import rules as alerts, digests
@@ -75,7 +77,7 @@ def run_alerts(today: dt.date, *, dry_run: bool = False, deliver_now: bool = Tru
     try:
         run = alerts.begin_run(alerts.ALERT_JOB_ID, now)
         summary = alerts.run_rules(today, run=run, now=now)
-        written = digests.build_digests(today, run, now)
+        written = digests.build_digests(today, run, now, render=mail.RENDERER)
         alerts.finish_run(alerts.ALERT_JOB_ID, clock.now_utc(), today, _summary_text(summary, written))
     except BaseException:
         db.session.rollback()
@@ -176,7 +178,7 @@ def check_settings(config: Mapping) -> None:
     ``ALERT_DELIVER_EVERY_MINUTES``) before it starts; raises :class:`SettingError` naming
     the first bad one."""
     daily_at(config)
-    zone = config.get("TIMEZONE", clock.DEFAULT_TZ)
+    zone = config.get("TIMEZONE", DEFAULT_TZ)
     try:
         ZoneInfo(str(zone))
     except (ValueError, ZoneInfoNotFoundError):
@@ -237,7 +239,7 @@ def catch_up_due(app: Flask, now: dt.datetime | None = None) -> bool:
     """True when the scheduler should run the daily job at start: no run was ever recorded (a
     fresh install shows its alerts at once, whatever the hour), or today's run time has passed
     and no run for today is recorded (the scheduler was down at that time)."""
-    tz = ZoneInfo(app.config.get("TIMEZONE", clock.DEFAULT_TZ))
+    tz = ZoneInfo(app.config.get("TIMEZONE", DEFAULT_TZ))
     local = (now or dt.datetime.now(dt.timezone.utc)).astimezone(tz)
     hour, minute = daily_at(app.config)
     with app.app_context():
@@ -254,7 +256,7 @@ def build_scheduler(app: Flask, *, catch_up: bool = True):
     when :func:`catch_up_due`."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    tz = ZoneInfo(app.config.get("TIMEZONE", clock.DEFAULT_TZ))
+    tz = ZoneInfo(app.config.get("TIMEZONE", DEFAULT_TZ))
     scheduler = BlockingScheduler(timezone=tz, job_defaults={
         "coalesce": True, "max_instances": 1, "misfire_grace_time": 3600})
     late = catch_up and catch_up_due(app)

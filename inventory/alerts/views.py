@@ -16,7 +16,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from inventory.alerts.forms import AcknowledgeManyForm, AlertSettingsForm, InspectionForm, ResendForm
-from inventory.users.permissions import COUNT, VIEW, allowed_actions, require
+from inventory.stock.permissions import COUNT, VIEW, allowed_actions
+from inventory.stock.access import require
 from inventory.core.policy import STAFF
 from inventory.web.access import access
 from inventory.core.db import db
@@ -29,6 +30,7 @@ from inventory.core import clock
 from inventory.alerts.services import rules as alert_service
 from inventory.core.errors import AlreadyDone, DomainError
 from inventory.web.nav import NavEntry
+from inventory.web.redirects import safe_next
 from inventory.web.once import one_time
 from inventory.stock.views.stock import batch_or_404
 
@@ -64,9 +66,8 @@ def _alert_or_404(alert_id: int) -> Alert:
 
 
 def _safe_back(default: str) -> str:
-    from inventory.users.views.auth import _safe_next
 
-    return _safe_next(request.form.get("next")) or default
+    return safe_next(request.form.get("next")) or default
 
 
 def _filter_from_args() -> tuple[alert_service.AlertFilter, dict]:

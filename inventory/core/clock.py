@@ -4,15 +4,12 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from flask import current_app, has_app_context
-
-DEFAULT_TZ = "Asia/Shanghai"
+from inventory.core import settings
 
 
 def business_tz() -> ZoneInfo:
     """The configured business time zone (``TIMEZONE`` setting, default Asia/Shanghai)."""
-    name = current_app.config.get("TIMEZONE", DEFAULT_TZ) if has_app_context() else DEFAULT_TZ
-    return ZoneInfo(name)
+    return ZoneInfo(settings.current().timezone)
 
 
 def now_utc() -> dt.datetime:

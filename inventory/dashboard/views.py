@@ -7,11 +7,12 @@ from flask_login import current_user
 
 from inventory.core.policy import STAFF
 from inventory.web.access import access
-from inventory.users.permissions import visible_location_ids
+from inventory.stock.permissions import visible_location_ids
 from inventory.core import clock
 from inventory.stock.services import expiry, queries
 from inventory.standards.services import gaps as gap_analysis
 from inventory.web.nav import NavEntry
+from inventory.web.redirects import safe_next
 
 bp = Blueprint("main", __name__)
 NAV = [NavEntry("main.dashboard", _l("Dashboard"), STAFF, 10)]
@@ -49,8 +50,7 @@ def dashboard():
 @access(public=True)
 def set_language(code: str):
     """Remember the chosen language in the session and go back (same site only)."""
-    from inventory.users.views.auth import _safe_next
 
     if code in ("zh_Hans_CN", "en"):
         session["lang"] = code
-    return redirect(_safe_next(request.args.get("next")) or url_for("main.index"))
+    return redirect(safe_next(request.args.get("next")) or url_for("main.index"))

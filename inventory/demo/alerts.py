@@ -33,7 +33,7 @@ def seed_demo_alerts(today: dt.date) -> None:
         category = db.session.scalar(select(Category).where(Category.code == code))
         if category is not None and not category.expiry_lead_days:
             category.expiry_lead_days = days
-    from inventory.demo.seed import DEMO_ACCOUNTS
+    from inventory.demo.accounts import DEMO_ACCOUNTS
 
     for username, *_rest in DEMO_ACCOUNTS:
         user = db.session.scalar(select(User).where(User.username == username))

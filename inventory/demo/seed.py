@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from inventory.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from inventory.core.db import db
 from inventory.stock.models import Batch, BatchSource, Document, Item, Location, LocationKind
 from inventory.users.models import User
@@ -24,7 +25,8 @@ from inventory.core import clock
 from inventory.stocktake.services import counts as stocktake
 from inventory.core.errors import DomainError
 from inventory.stock.services.expiry import shelf_life_expiry
-from inventory.users.services.accounts import create_user, get_system_user
+from inventory.admin.services import create_user
+from inventory.users.services.accounts import get_system_user
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 SEED_REF = "DEMO-SEED"
@@ -55,16 +57,6 @@ QUANTITY_RANGE = {
 }
 
 
-#: One demo account per role: (username, role, display name, location codes).  Development only.
-DEMO_PASSWORD = "lujiazui-demo"
-DEMO_ACCOUNTS = [
-    ("admin", "admin", "应急办 演示管理员", []),
-    ("keeper", "keeper", "储备库 演示保管员", ["HSYS", "HDHF"]),
-    ("mfkeeper", "keeper", "民防仓库 演示保管员", ["MF01"]),
-    ("wuzhuang", "civil_defence", "武装部 演示账号", ["MF01"]),
-    ("juyuan", "residential", "菊园居民区 演示账号", ["R02"]),
-    ("viewer", "viewer", "演示只读账号", []),
-]
 
 
 @dataclass

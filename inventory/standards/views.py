@@ -23,7 +23,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from inventory.core.policy import STAFF
-from inventory.users.permissions import VIEW, overview_location_ids, require, visible_location_ids
+from inventory.stock.permissions import VIEW, overview_location_ids, visible_location_ids
+from inventory.stock.access import require
 from inventory.web.access import access
 from inventory.core.db import db
 from inventory.web.forms import choices, new_token

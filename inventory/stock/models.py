@@ -7,8 +7,6 @@ batch's movements; ``flask ledger check`` proves it.
 """
 from __future__ import annotations
 
-from inventory.core.types import _enum, utcnow
-
 import datetime as dt
 import enum
 from decimal import Decimal
@@ -29,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inventory.core.db import db
-from inventory.core.types import Quantity
+from inventory.core.types import Quantity, _enum, utcnow
 
 
 
@@ -170,8 +168,6 @@ class Category(db.Model):
     @property
     def level(self) -> int:
         """1–4: the deepest level whose digits are not ``00``."""
-        from inventory.stock.services.catalogue import category_level
-
         return category_level(self.code)
 
     def display_name(self, locale: str = "zh") -> str:
@@ -379,3 +375,13 @@ def _refuse_movement_update(mapper, connection, target):
 @event.listens_for(Movement, "before_delete")
 def _refuse_movement_delete(mapper, connection, target):
     raise AppendOnlyError("movements are append-only; book a reversing movement instead")
+
+
+def category_level(code: str) -> int:
+    """Level 1–4 of a 7-digit GB/T 38565 code: the deepest non-``00`` level."""
+    pairs = [code[1:3], code[3:5], code[5:7]]
+    level = 1
+    for i, pair in enumerate(pairs, start=2):
+        if pair != "00":
+            level = i
+    return level

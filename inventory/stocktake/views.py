@@ -24,20 +24,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from inventory.core import tabular as spreadsheet
-from inventory.users.permissions import (
+from inventory.stock.permissions import (
     ADJUST,
     COUNT,
     TRANSFER,
     VIEW,
     allowed_actions,
     bookable_locations,
-    require,
     visible_location_ids,
 )
+from inventory.stock.access import require
 from inventory.core.policy import STAFF
 from inventory.web.access import access
 from inventory.core.db import db
-from inventory.scan.forms import CountActionForm, CountLineForm, CountScanForm, StartCountForm
+from inventory.stocktake.forms import CountActionForm, CountLineForm, CountScanForm, StartCountForm
 from inventory.stock.models import Batch, Location
 from inventory.stocktake.models import Stocktake, StocktakeLine
 from inventory.core import clock
@@ -46,7 +46,7 @@ from inventory.stock.services import queries
 from inventory.stocktake.services import counts as service
 from inventory.core.errors import AlreadyDone, DomainError
 from inventory.core.quantities import format_quantity
-from inventory.scan.services.landing import code_from_text, label_in_quantity
+from inventory.core.codes import code_from_text, label_in_quantity
 from inventory.web.nav import NavEntry
 from inventory.stock.views.movements import COUNTERS
 from inventory.web.once import one_time

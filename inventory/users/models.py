@@ -10,7 +10,6 @@ from sqlalchemy import Boolean, CheckConstraint, Column, DateTime, ForeignKey, I
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inventory.core.db import db
-from inventory.stock.models import Location
 from inventory.core.types import _enum, utcnow
 
 
@@ -50,8 +49,8 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
-    locations: Mapped[list[Location]] = relationship(
-        secondary=user_location, order_by=Location.code
+    locations: Mapped[list["Location"]] = relationship(  # noqa: F821
+        secondary=user_location, order_by="Location.code"
     )
 
     @property

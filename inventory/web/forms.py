@@ -20,7 +20,6 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
-from inventory.stock.models import MovementKind
 
 
 def choice(value, label, **attrs) -> SelectChoice:
@@ -117,13 +116,13 @@ class LabelNotQuantity:
 
     The keeper's cursor was in the quantity box when the scanner fired; instead
     of "enter a number" the field says "this is a label (CODE), not a quantity"
-    (:func:`inventory.scan.services.landing.label_in_quantity`).  The number itself is
+    (:func:`inventory.core.codes.label_in_quantity`).  The number itself is
     parsed by the field as before.
     """
 
     def validate(self, extra_validators=None) -> bool:
         """Validate as usual, then replace the errors of every quantity field holding a label."""
-        from inventory.scan.services.landing import label_in_quantity
+        from inventory.core.codes import label_in_quantity
 
         valid = super().validate(extra_validators)
         for field in quantity_fields(self):
@@ -174,7 +173,6 @@ class SubForm(Form):
 
 
 
-MOVEMENT_KIND_CHOICES = [(k.value, k.value) for k in MovementKind]
 
 
 def local_datetime_or_none(value: dt.datetime | None, tz) -> dt.datetime | None:

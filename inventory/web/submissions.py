@@ -2,7 +2,7 @@
 
 Every form that changes stock or state carries a ``request_token`` rendered
 with the page (:func:`inventory.web.forms.new_token`).  The first post that
-commits stores a :class:`~inventory.models.FormSubmission` in the same
+commits stores a :class:`~inventory.web.models.FormSubmission` in the same
 transaction as its change; a repeated post of the same form (double tap, back
 and resubmit, a retry after a timeout) finds it and changes nothing.  The
 web layer's :func:`inventory.web.once.one_time` decides when to call these
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
@@ -19,11 +20,13 @@ from sqlalchemy.exc import IntegrityError
 
 from inventory.core.db import db
 from inventory.web.models import FormSubmission
-from inventory.users.models import User
 from inventory.core.errors import AlreadyDone
 
 #: Longest ``result_url`` kept (longer addresses are not stored; the form's page is used instead).
 MAX_RESULT_URL = 500
+
+if TYPE_CHECKING:  # the user model lives in a domain above the web layer
+    from inventory.users.models import User
 
 
 class RepeatedForm(AlreadyDone):

@@ -1,7 +1,7 @@
 """Delivery channels for digests: e-mail over SMTP and a webhook (JSON POST).
 
 No database access here: :func:`send` takes a stored
-:class:`~inventory.models.Notification` and the app config and either returns
+:class:`~inventory.alerts.models.Notification` and the app config and either returns
 or raises :class:`ChannelError` with a short reason, which the caller records
 on the message for the retry (``inventory.alerts.jobs.deliver``).  Settings come
 from the environment through config.py (``ALERT_SMTP_*``, ``ALERT_MAIL_FROM``,

@@ -5,10 +5,10 @@ and users of other systems complained of alerts that arrive "as a flood of one
 message per item" (users.md).  A digest lists the alerts raised (opened,
 reopened or escalated) since the recipient's previous digest at the locations
 the recipient may see — the same scoping as the web pages
-(:func:`inventory.users.permissions.visible_location_ids`) — and counts everything still
+(:func:`inventory.stock.permissions.visible_location_ids`) — and counts everything still
 outstanding.  Nothing new, no message.
 
-Digests are written to the :class:`~inventory.models.Notification` outbox in
+Digests are written to the :class:`~inventory.alerts.models.Notification` outbox in
 the run's transaction, unique per (channel, recipient, day), in the
 recipient's language (``User.locale``, default Simplified Chinese), and sent
 only after that transaction committed (reference/web.md §3).  Delivery claims
@@ -21,19 +21,16 @@ import dataclasses
 import datetime as dt
 import json
 from dataclasses import dataclass, field
-from typing import Callable
-from urllib.parse import urlsplit
+from typing import Callable, Protocol
 
-from flask import current_app, render_template
-from flask_babel import force_locale, format_date
-from flask_babel import gettext as _
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
-from inventory.users.permissions import visible_location_ids
+from inventory.stock.permissions import visible_location_ids
+from inventory.core import settings
 from inventory.core.db import db
-from inventory.web.i18n import is_english
 from inventory.alerts.models import (
     Alert,
     AlertPreference,
@@ -97,17 +94,10 @@ class Digest:
     settings_url: str = ""
 
 
-def external_url(endpoint: str, **values) -> str:
-    """An absolute URL of ``endpoint`` under ``EXTERNAL_URL`` (works without a request)."""
-    base = urlsplit(current_app.config["EXTERNAL_URL"])
-    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "http")
-    return adapter.build(endpoint, values, force_external=True)
-
-
 def digest_roles() -> set[Role]:
     """Roles that get the e-mail digest by default (``ALERT_DIGEST_ROLES``)."""
     out = set()
-    for name in str(current_app.config.get("ALERT_DIGEST_ROLES", "")).split(","):
+    for name in settings.current().digest_roles.split(","):
         try:
             out.add(Role(name.strip()))
         except ValueError:
@@ -117,7 +107,7 @@ def digest_roles() -> set[Role]:
 
 def email_enabled() -> bool:
     """True when an SMTP host is configured (``ALERT_SMTP_HOST``)."""
-    return bool(current_app.config.get("ALERT_SMTP_HOST"))
+    return bool(settings.current().smtp_host)
 
 
 def wants_email_digest(user: User, pref: AlertPreference | None, roles: set[Role]) -> bool:
@@ -137,11 +127,6 @@ def email_recipients() -> list[User]:
     return [u for u in users if wants_email_digest(u, prefs.get(u.id), roles)]
 
 
-def _locale(value: str | None) -> str:
-    languages = current_app.config.get("LANGUAGES", {})
-    return value if value in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
-
-
 def _scoped(stmt, ids: set[int] | None):
     return stmt if ids is None else stmt.where(Alert.location_id.in_(ids or [-1]))
 
@@ -151,12 +136,15 @@ def _pairs(counts: dict[str, int]) -> list[tuple[str, int]]:
         (code, n) for code, n in sorted(counts.items()) if code not in RULES and n]
 
 
-def collect(day: dt.date, name: str, ids: set[int] | None, after_run: int, through_run: int) -> Digest | None:
+def collect(day: dt.date, name: str, ids: set[int] | None, after_run: int, through_run: int, *,
+            link: Callable[..., str], english: bool = False) -> Digest | None:
     """The digest of alerts raised in runs (``after_run``, ``through_run``] and still open at
     locations ``ids`` (None = all), or None when there is nothing new.  Three queries: counts by
     rule, the ids of the first lines (sorted on the alert table alone), those alerts with their
     location, item and batch.  Lines are in :func:`~.alerts.due_order` (soonest due first).
-    Render it inside ``force_locale`` for the recipient's language."""
+    ``link(endpoint, **values)`` makes the absolute URLs of the alert centre, the settings page and
+    each alert; ``english`` picks the English names of locations and items.  Render it inside
+    ``force_locale`` for the recipient's language."""
     window = and_(Alert.state == AlertState.OPEN, Alert.raised_run > after_run, Alert.raised_run <= through_run)
     new_counts, active_counts = {}, {}
     for code, new, active in db.session.execute(_scoped(
@@ -166,7 +154,7 @@ def collect(day: dt.date, name: str, ids: set[int] | None, after_run: int, throu
     new_total = sum(new_counts.values())
     if not new_total:
         return None
-    limit = int(current_app.config.get("ALERT_DIGEST_MAX_LINES", 40))
+    limit = settings.current().digest_max_lines
     first = list(db.session.scalars(_scoped(
         select(Alert.id).where(window).order_by(*due_order()).limit(limit), ids)))
     loaded = {a.id: a for a in db.session.scalars(
@@ -174,8 +162,7 @@ def collect(day: dt.date, name: str, ids: set[int] | None, after_run: int, throu
         .options(joinedload(Alert.location), joinedload(Alert.item), joinedload(Alert.batch))).unique()}
     digest = Digest(day=day, name=name, new_total=new_total, new_by_rule=_pairs(new_counts),
                     active_total=sum(active_counts.values()), active_by_rule=_pairs(active_counts),
-                    centre_url=external_url("alerts.index"), settings_url=external_url("alerts.settings"))
-    english = is_english()
+                    centre_url=link("alerts.index"), settings_url=link("alerts.settings"))
     for a in (loaded[i] for i in first):
         r = RULES.get(a.rule)
         digest.lines.append(DigestLine(
@@ -183,22 +170,9 @@ def collect(day: dt.date, name: str, ids: set[int] | None, after_run: int, throu
             location=a.location.display_name("en" if english else "zh") if a.location else "",
             item=a.item.display_name("en" if english else "zh") if a.item else "",
             lot=(a.batch.lot_number or a.batch.label_code) if a.batch else "",
-            text=describe(a, day), url=external_url("alerts.detail", alert_id=a.id)))
+            text=describe(a, day), url=link("alerts.detail", alert_id=a.id)))
     digest.more = new_total - len(digest.lines)
     return digest
-
-
-def _render(digest: Digest, locale: str) -> dict:
-    """Subject, text, HTML and WeCom markdown of ``digest`` in ``locale``; the markdown is
-    shortened to :data:`WECOM_MAX_BYTES` by :func:`fit_markdown`."""
-    with force_locale(locale):
-        english = locale.startswith("en")
-        subject = _("Emergency supplies alerts %(day)s: %(new)s new, %(active)s outstanding",
-                    day=format_date(digest.day, "yyyy-MM-dd"), new=digest.new_total, active=digest.active_total)
-        ctx = dict(d=digest, subject=subject, english=english)
-        return dict(subject=subject, text=render_template("alerts/digest.txt", **ctx),
-                    html=render_template("alerts/digest.html", **ctx),
-                    markdown=fit_markdown(digest, lambda d: render_template("alerts/digest.md", **{**ctx, "d": d})))
 
 
 def fit_markdown(digest: Digest, render: Callable[[Digest], str], limit: int = WECOM_MAX_BYTES) -> str:
@@ -230,9 +204,9 @@ def fit_markdown(digest: Digest, render: Callable[[Digest], str], limit: int = W
     return best
 
 
-def _collect_in(locale: str, **kwargs) -> Digest | None:
+def _collect_in(locale: str, render: "DigestRenderer", **kwargs) -> Digest | None:
     with force_locale(locale):
-        return collect(**kwargs)
+        return collect(**kwargs, link=render.link, english=locale.startswith("en"))
 
 
 def _last_through(channel: str) -> dict[int | None, int]:
@@ -260,16 +234,28 @@ class DigestReport:
     existing: int = 0
 
 
-def build_digests(day: dt.date, run: int, now: dt.datetime) -> DigestReport:
+class DigestRenderer(Protocol):
+    """How digests become text: absolute links and the rendered message (the mail module's
+    templates, :mod:`inventory.alerts.mail`); a service only calls it."""
+
+    def link(self, endpoint: str, **values) -> str:
+        """Absolute URL of ``endpoint`` under ``EXTERNAL_URL``."""
+
+    def content(self, digest: Digest, locale: str) -> dict:
+        """``{"subject", "text", "html", "markdown"}`` of ``digest`` in ``locale``."""
+
+
+def build_digests(day: dt.date, run: int, now: dt.datetime, *, render: DigestRenderer) -> DigestReport:
     """Write the day's digests to the outbox, inside the alert run's transaction (run ``run``).
 
     E-mail (when ``ALERT_SMTP_HOST`` is set) to every user of
-    :func:`email_recipients`, scoped to :func:`~inventory.users.permissions.visible_location_ids`;
+    :func:`email_recipients`, scoped to :func:`~inventory.stock.permissions.visible_location_ids`;
     one office-wide digest to ``ALERT_WEBHOOK_URL`` when set.  A recipient
-    whose digest for ``day`` exists, or who has nothing new, gets none.  Flushes.
+    whose digest for ``day`` exists, or who has nothing new, gets none.  ``render`` links and
+    renders each digest (:class:`DigestRenderer`).  Flushes.
     """
     report = DigestReport()
-    cfg = current_app.config
+    cfg = settings.current()
     existing = set(db.session.scalars(select(Notification.dedup_key).where(Notification.digest_on == day)))
     if email_enabled():
         last = _last_through("email")
@@ -278,31 +264,31 @@ def build_digests(day: dt.date, run: int, now: dt.datetime) -> DigestReport:
             if key in existing:
                 report.existing += 1
                 continue
-            locale = _locale(user.locale)
-            digest = _collect_in(locale, day=day, name=user.name, ids=visible_location_ids(user),
+            locale = cfg.locale_or_default(user.locale)
+            digest = _collect_in(locale, render, day=day, name=user.name, ids=visible_location_ids(user),
                                  after_run=last.get(user.id) or 0, through_run=run)
             if digest is None:
                 report.skipped += 1
                 continue
-            content = _render(digest, locale)
+            content = render.content(digest, locale)
             if _add(dedup_key=key, channel="email", user_id=user.id, recipient=user.email, locale=locale,
                     digest_on=day, through_run=run, alert_count=digest.new_total, subject=content["subject"][:255],
                     body_text=content["text"], body_html=content["html"], payload="",
                     status=NotificationStatus.PENDING.value, attempts=0, last_error="", created_at=now):
                 report.created.append(("email", user.email, digest.new_total))
-    if cfg.get("ALERT_WEBHOOK_URL"):
+    if cfg.webhook_url:
         key = f"digest:webhook:office:{day.isoformat()}"
         if key in existing:
             report.existing += 1
         else:
-            locale = _locale(cfg.get("ALERT_WEBHOOK_LOCALE"))
+            locale = cfg.webhook_locale
             last = _last_through("webhook").get(None) or 0
-            digest = _collect_in(locale, day=day, name="", ids=None, after_run=last, through_run=run)
+            digest = _collect_in(locale, render, day=day, name="", ids=None, after_run=last, through_run=run)
             if digest is None:
                 report.skipped += 1
             else:
-                content = _render(digest, locale)
-                payload = webhook_payload(digest, content, cfg.get("ALERT_WEBHOOK_FORMAT", "wecom"))
+                content = render.content(digest, locale)
+                payload = webhook_payload(digest, content, cfg.webhook_format)
                 if _add(dedup_key=key, channel="webhook", user_id=None, recipient="ALERT_WEBHOOK_URL",
                         locale=locale, digest_on=day, through_run=run, alert_count=digest.new_total,
                         subject=content["subject"][:255], body_text=content["text"], body_html="",
@@ -365,13 +351,13 @@ def record_outcome(notification_id: int, token: str, error: str | None, now: dt.
         msg.last_error = ""
         msg.next_attempt_at = None
     else:
-        cfg = current_app.config
+        cfg = settings.current()
         msg.last_error = error[:2000]
-        if msg.attempts >= int(cfg.get("ALERT_SEND_MAX_ATTEMPTS", 12)):
+        if msg.attempts >= cfg.send_max_attempts:
             msg.status = NotificationStatus.FAILED
             msg.next_attempt_at = None
         else:
-            delay = dt.timedelta(minutes=int(cfg.get("ALERT_RETRY_MINUTES", 5)) * 2 ** (msg.attempts - 1))
+            delay = dt.timedelta(minutes=cfg.retry_minutes * 2 ** (msg.attempts - 1))
             msg.status = NotificationStatus.PENDING
             msg.next_attempt_at = now + min(delay, MAX_RETRY_DELAY)
     db.session.flush()
@@ -391,7 +377,7 @@ def resend(notification_id: int, *, user: User, request_token: str, now: dt.date
     """Put a digest whose sending failed for good back in the outbox (an administrator's
     "send again", e.g. after the mail server or robot was fixed): pending and due at once,
     with a fresh retry budget; the next delivery pass sends it.  The attempts and the error
-    that stopped it are kept in a :class:`~inventory.models.NotificationResend` row with
+    that stopped it are kept in a :class:`~inventory.alerts.models.NotificationResend` row with
     ``user`` and ``now``.
 
     ``request_token`` is the form's one-time token: a second post with the same token (double
@@ -454,7 +440,7 @@ def set_preferences(user: User, *, email_digest: bool, locale: str, now: dt.date
     and (field ``email_digest``) when turning the e-mail digest on without an
     e-mail address.  Flushes.
     """
-    if locale not in current_app.config.get("LANGUAGES", {}):
+    if locale not in settings.current().languages:
         raise InvalidInput(_l("Choose one of the offered languages."), field="locale")
     if email_digest and not user.email:
         raise InvalidInput(_l("You have no e-mail address; ask the emergency office to add one."),

@@ -5,7 +5,7 @@ stock "can be dispatched and works when used" (调得出、用得上,
 reference/lujiazui.md); users of other systems complained that expiry and
 low-stock alerts never arrived or came as a flood (users.md).  So every rule is
 a plain function of ``today`` evaluated from database state, and each
-condition is one :class:`~inventory.models.Alert` row, unique per
+condition is one :class:`~inventory.alerts.models.Alert` row, unique per
 (rule, subject): a rerun, a missed day caught up or a second scheduler creates
 nothing twice (reference/web.md §3).
 
@@ -32,7 +32,6 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
-from flask import current_app
 from flask_babel import format_date, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -43,6 +42,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.expression import FunctionElement
 
+from inventory.core import settings
 from inventory.core.db import db
 from inventory.alerts.models import (
     Alert,
@@ -175,7 +175,7 @@ def _today(today: dt.date):
 
 
 # --------------------------------------------------------------------------- lead times
-# Lead days live with the near-expiry rule in inventory/services/expiry.py (one definition for
+# Lead days live with the near-expiry rule in inventory/stock/services/expiry.py (one definition for
 # alerts, pages and reports); these names stay importable from here.
 parse_lead_days = expiry.parse_lead_days
 set_category_lead_days = expiry.set_category_lead_days
@@ -277,7 +277,7 @@ def contract_ending(today: dt.date) -> Iterator[Select]:
     Source: agreement reserves are held under a contract (reference/standards.md §6,
     reserve modes); an ended contract silently removes that stock.
     """
-    leads = parse_lead_days(current_app.config.get("ALERT_CONTRACT_LEAD_DAYS", "90,30,7"),
+    leads = parse_lead_days(settings.current().contract_lead_days,
                             field="ALERT_CONTRACT_LEAD_DAYS")
     if not leads:
         return
@@ -300,7 +300,7 @@ def restock(today: dt.date) -> Iterator[Finding]:
     (补充更新: percent of the required quantity), at every active location including
     agreement reserves with a contract list.  One alert per (location, item).
 
-    Source: the location's standard list (inventory/services/standards.py); the
+    Source: the location's standard list (inventory/standards/services/gaps.py); the
     work plan's "配齐配全" and daily renewal so that stock is "用得上".
     """
     from inventory.standards.services.gaps import restock_needs
@@ -325,7 +325,7 @@ def not_counted(today: dt.date) -> Iterator[Finding]:
     """
     from inventory.stocktake.services.counts import last_counted
 
-    every = int(current_app.config.get("ALERT_NOT_COUNTED_DAYS", 31))
+    every = settings.current().not_counted_days
     if every <= 0:
         return
     last = last_counted()
@@ -580,7 +580,7 @@ def resolve_for(rule_code: str, subject: str, user: User | None, now: dt.datetim
 def visible_clause(user: User):
     """SQL condition on ``Alert.location_id`` for the alerts ``user`` may see, or None (all).
 
-    The same rule as :func:`inventory.users.permissions.visible_location_ids` (tested to
+    The same rule as :func:`inventory.stock.permissions.visible_location_ids` (tested to
     agree), written as a subquery so that the navigation-bar count costs one
     query: admin and viewer see all; the armed forces department the
     civil-defence locations; keepers and residential managers their assigned ones.

@@ -17,7 +17,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from inventory.users.permissions import VIEW, require, visible_location_ids
+from inventory.stock.permissions import VIEW, visible_location_ids
+from inventory.stock.access import require
 from inventory.web.access import access
 from inventory.core.db import db
 from inventory.web.forms import new_token

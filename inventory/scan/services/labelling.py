@@ -4,7 +4,7 @@ Turns database rows into the plain records of the pure :mod:`labels` package
 (which knows nothing of the database) and renders them with the user's layout,
 start position and printer calibration.  The user's last layout is
 ``User.label_layout``; the calibration offset is remembered per user *and*
-layout in :class:`~inventory.models.LabelSetting` (each layout is usually a
+layout in :class:`~inventory.scan.models.LabelSetting` (each layout is usually a
 different printer: the office laser for A4 sheets, a thermal printer for rolls).
 
 Every batch label carries item name, specification, lot, quantity and unit,

@@ -24,7 +24,8 @@ from sqlalchemy.exc import IntegrityError
 
 import labels
 
-from inventory.users.permissions import COUNT, require
+from inventory.stock.permissions import COUNT
+from inventory.stock.access import require
 from inventory.web.access import access
 from inventory.core.db import db
 from inventory.scan.forms import CalibrationForm, PrintForm

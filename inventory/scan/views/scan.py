@@ -29,7 +29,7 @@ from sqlalchemy.orm import joinedload
 
 from config import BASE_DIR
 
-from inventory.users.permissions import ADJUST, COUNT, VIEW, allowed_actions
+from inventory.stock.permissions import ADJUST, COUNT, VIEW, allowed_actions
 from inventory.core.policy import STAFF
 from inventory.web.access import access
 from inventory.core.db import db
@@ -39,15 +39,9 @@ from inventory.core import clock
 from inventory.stock.services import expiry
 from inventory.stocktake.services import counts as stocktakes
 from inventory.core.errors import AlreadyDone, DomainError
-from inventory.scan.services.landing import (
-    BATCH,
-    ITEM,
-    LOCATION,
-    SUB_LOCATION,
-    code_from_text,
-    resolve_code,
-    shelf_batches,
-)
+from inventory.stock.services.codes import BATCH, ITEM, LOCATION, SUB_LOCATION, resolve_code
+from inventory.core.codes import code_from_text
+from inventory.scan.services.landing import shelf_batches
 from inventory.web.nav import NavEntry
 from inventory.stock.views.movements import COUNTERS
 

@@ -3,11 +3,11 @@
 Rules (issue "Standard lists and gap analysis: what each location must hold, and what it lacks"):
 
 * **Which list applies.**  A location uses the list an administrator assigned to it
-  (:class:`~inventory.models.LocationStandard`, latest assignment effective on or before the
+  (:class:`~inventory.standards.models.LocationStandard`, latest assignment effective on or before the
   report date), otherwise the list of its kind (``StandardList.location_kind``).  Of that list
   the version in force on the report date applies: the latest ``effective_on`` on or before
   it (ties: the higher version).  Single lines may be overridden per location
-  (:class:`~inventory.models.StandardOverride`; quantity 0 = not required here).
+  (:class:`~inventory.standards.models.StandardOverride`; quantity 0 = not required here).
 * **Required quantity.**  ``absolute``: the line's quantity.  ``per_1000_residents``:
   quantity × ``Location.residents_served`` / 1,000.  ``per_household``: quantity ×
   ``Location.households_served``.  Results are rounded **up** (进一法) to the item's unit:
@@ -66,7 +66,7 @@ from inventory.standards.models import (
 )
 from inventory.core.types import QUANTITY_SCALE
 from inventory.core import clock
-from inventory.stock.services.catalogue import category_level
+from inventory.stock.models import category_level
 from inventory.stock.services.expiry import ExpiryWindows, expiry_windows
 
 ZERO = Decimal(0)

@@ -27,14 +27,6 @@ GB38565_SOURCE = "GB/T 38565-2020《应急物资分类及编码》大类"
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 
 
-def category_level(code: str) -> int:
-    """Level 1–4 of a 7-digit GB/T 38565 code: the deepest non-``00`` level."""
-    pairs = [code[1:3], code[3:5], code[5:7]]
-    level = 1
-    for i, pair in enumerate(pairs, start=2):
-        if pair != "00":
-            level = i
-    return level
 
 
 def validate_category_code(code: str) -> str:

@@ -1,8 +1,8 @@
 """The stock ledger: the only code that changes stock.
 
 Every operation validates its input, changes ``Batch.quantity`` with a
-*conditional* UPDATE and writes append-only :class:`~inventory.models.Movement`
-rows under one :class:`~inventory.models.Document`, then flushes.  The caller
+*conditional* UPDATE and writes append-only :class:`~inventory.stock.models.Movement`
+rows under one :class:`~inventory.stock.models.Document`, then flushes.  The caller
 (request, CLI command or job) commits once, or rolls back when a
 :class:`~inventory.core.errors.DomainError` is raised — in which case
 nothing was changed.

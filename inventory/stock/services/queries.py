@@ -27,7 +27,6 @@ from inventory.stock.models import (
 )
 from inventory.users.models import User, user_location
 from inventory.stock.services.expiry import ExpiryWindows, expired_sql, expiry_windows
-from inventory.core.sql import days_between
 
 ZERO = Decimal(0)
 
@@ -298,8 +297,3 @@ def shelves(location_id: int) -> list[SubLocation]:
         SubLocation.location_id == location_id, SubLocation.active.is_(True)).order_by(SubLocation.code)))
 
 
-def users_with_locations() -> list[User]:
-    """Every user but the system account, with assigned locations loaded."""
-    return list(db.session.scalars(
-        select(User).where(User.username != "system").options(selectinload(User.locations))
-        .order_by(User.role, User.username)))

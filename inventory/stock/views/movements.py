@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from inventory.users.permissions import (
+from inventory.stock.permissions import (
     ADJUST,
     DISPOSE,
     ISSUE,
@@ -23,8 +23,8 @@ from inventory.users.permissions import (
     REVERSE,
     TRANSFER,
     may_change_stock_at,
-    require,
 )
+from inventory.stock.access import require
 from inventory.core.policy import BOOKERS
 from inventory.web.access import access
 from inventory.core.db import db
@@ -221,7 +221,7 @@ def transfer(batch_id: int):
     """Transfer order (调拨单) for part or all of a batch to another active location.
 
     Destinations exclude civil-defence warehouses the user may not book at
-    (:func:`inventory.users.permissions.may_change_stock_at`).
+    (:func:`inventory.stock.permissions.may_change_stock_at`).
     """
 
     def prepare(form, batch):

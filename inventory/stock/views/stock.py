@@ -10,15 +10,15 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from inventory.core import tabular as spreadsheet
-from inventory.users.permissions import (
+from inventory.stock.permissions import (
     REVERSE,
     VIEW,
     allowed_actions,
     can_view_document,
     overview_location_ids,
-    require,
     visible_location_ids,
 )
+from inventory.stock.access import require
 from inventory.core.policy import STAFF
 from inventory.web.access import access
 from inventory.core.db import db
@@ -26,10 +26,8 @@ from inventory.stock.forms import JournalFilterForm
 from inventory.web.forms import choices
 from inventory.web.i18n import is_english
 from inventory.stock.models import Batch, Item, Location, LocationKind, MovementKind
-from inventory.users.models import User
 from inventory.core import clock
 from inventory.stock.services import expiry, queries
-from inventory.core.quantities import format_quantity
 from inventory.stock.labels import KIND_LABELS
 from inventory.web.nav import NavEntry
 

@@ -35,7 +35,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
@@ -44,6 +43,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from inventory.core import quantities
+from inventory.core import settings
 from inventory.core.db import db
 from inventory.stock.models import Batch, Item, Location, SubLocation
 from inventory.stocktake.models import Stocktake, StocktakeLine, StocktakeStatus
@@ -51,7 +51,8 @@ from inventory.users.models import User
 from inventory.core import clock
 from inventory.stock.services import ledger
 from inventory.core.errors import AlreadyDone, DomainError, InvalidInput, NotFound
-from inventory.scan.services.landing import BATCH, SUB_LOCATION, code_from_text, resolve_code
+from inventory.stock.services.codes import BATCH, SUB_LOCATION, resolve_code
+from inventory.core.codes import code_from_text
 
 #: Stocktake number prefix (盘点 PD), as on paper count sheets.
 NUMBER_PREFIX = "PD"
@@ -366,7 +367,7 @@ def confirm(*, stocktake_id: int, user: User, occurred_at: dt.datetime | None = 
     lines = list(db.session.scalars(
         select(StocktakeLine).options(joinedload(StocktakeLine.batch).joinedload(Batch.item))
         .where(StocktakeLine.stocktake_id == st.id).order_by(StocktakeLine.id)))
-    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_Hans_CN")):
+    with force_locale(settings.current().default_locale):
         for line in lines:
             if line.booked_location_id != st.location_id:
                 result.unexpected.append(line)
@@ -530,7 +531,7 @@ def spot_count(*, batch_id: int, counted, user: User, request_token: str | None 
     delta = qty - batch.quantity
     if delta == 0:
         return None
-    with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_Hans_CN")):
+    with force_locale(settings.current().default_locale):
         reason = str(_l("Spot count: counted %(counted)s, book %(book)s",
                         counted=quantities.format_quantity(qty), book=quantities.format_quantity(batch.quantity)))
     return ledger.adjust(batch_id=batch.id, delta=delta, user=user, reason=reason, occurred_at=occurred_at,

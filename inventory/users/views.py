@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for,
@@ -11,8 +10,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
 from inventory.core.policy import STAFF
+from inventory.web.redirects import safe_next
 from inventory.web.access import access
-from inventory.users.permissions import clear_session, start_session
+from inventory.users.sessions import clear_session, start_session
 from inventory.core.db import db
 from inventory.users.forms import LoginForm
 from inventory.users.models import User
@@ -21,16 +21,6 @@ from inventory.users.services import signin
 from inventory.users.services.accounts import end_sessions, verify_password
 
 bp = Blueprint("auth", __name__)
-
-
-def _safe_next(target: str | None) -> str | None:
-    """Only same-site relative paths are followed after sign-in (no open redirect)."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -64,15 +54,15 @@ def login():
             start_session(user, remember=form.remember.data)
             user.last_login_at = clock.now_utc()
             db.session.commit()
-            return redirect(_safe_next(request.args.get("next")) or url_for("main.dashboard"))
+            return redirect(safe_next(request.args.get("next")) or url_for("main.dashboard"))
         if attempt is not None:
             signin.close_attempt(attempt, signin.FAILED)
             db.session.commit()
         current_app.logger.info("sign-in failed: user %r from %s", signin.throttle_key(form.username.data),
                                 request.remote_addr)
         flash(_("Wrong username or password."), "danger")
-        return render_template("users/login.html", form=form, demo=_demo_accounts()), 401
-    return render_template("users/login.html", form=form, demo=_demo_accounts())
+        return render_template("users/login.html", form=form), 401
+    return render_template("users/login.html", form=form)
 
 
 def _throttle(username: str):
@@ -99,17 +89,6 @@ def _locked(lock: signin.Lock):
     response = make_response(render_template("errors/429.html", minutes=lock.minutes), 429)
     response.headers["Retry-After"] = str(lock.retry_after)
     return response
-
-
-def _demo_accounts() -> list[tuple[str, str]]:
-    """(username, role) of the demo accounts, shown on the sign-in page in development only."""
-    if not current_app.config.get("ALLOW_DEMO_ACCOUNTS"):
-        return []
-    from inventory.demo.seed import DEMO_ACCOUNTS
-
-    names = [a[0] for a in DEMO_ACCOUNTS]
-    present = set(db.session.scalars(db.select(User.username).where(User.username.in_(names))))
-    return [(a[0], a[1]) for a in DEMO_ACCOUNTS if a[0] in present]
 
 
 @bp.post("/logout")

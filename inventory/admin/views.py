@@ -8,7 +8,7 @@ from flask_login import current_user
 from flask_login.config import COOKIE_NAME
 
 from inventory.web.access import access
-from inventory.users.permissions import start_session
+from inventory.users.sessions import start_session
 from inventory.core.db import db
 from inventory.stock.forms import ImportForm
 from inventory.users.forms import UserForm
@@ -19,7 +19,8 @@ from inventory.users.models import User
 from inventory.core import clock
 from inventory.stock.services import imports as importer, queries
 from inventory.core.errors import DomainError
-from inventory.users.services.accounts import create_user, set_password, update_user
+from inventory.admin.services import create_user, update_user, users_with_locations
+from inventory.users.services.accounts import set_password
 from inventory.stock.labels import IMPORT_ACTIONS
 from inventory.users.labels import ROLE_LABELS
 from inventory.web.nav import NavEntry
@@ -47,7 +48,7 @@ def _user_form(obj=None) -> UserForm:
 @access(Role.ADMIN)
 def users():
     """Every account with its role and assigned locations."""
-    return render_template("users/users.html", users=queries.users_with_locations())
+    return render_template("users/users.html", users=users_with_locations())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

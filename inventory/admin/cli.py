@@ -20,7 +20,7 @@ users_cli = AppGroup("users", help="Create and manage user accounts.")
 @click.password_option(help="Password (prompted when omitted; at least 8 characters).")
 def users_create_command(username, role, locations, name, email, password) -> None:
     """Create USERNAME with ROLE, assigned to the given location codes."""
-    from inventory.users.services.accounts import create_user
+    from inventory.admin.services import create_user
 
     try:
         user = create_user(username=username, password=password, role=role, display_name=name,
@@ -37,7 +37,7 @@ def users_create_command(username, role, locations, name, email, password) -> No
 @users_cli.command("list")
 def users_list_command() -> None:
     """List accounts with their role, locations and whether they are active."""
-    from inventory.stock.services.queries import users_with_locations
+    from inventory.admin.services import users_with_locations
 
     for user in users_with_locations():
         codes = ",".join(l.code for l in user.locations) or "-"

@@ -1,0 +1,109 @@
+"""Who may do what: route-level roles and object-level checks on locations.
+
+Deny by default: every route must declare its audience with :func:`access`
+(``public=True`` for residents' pages); :func:`enforce_declared_access` refuses
+any endpoint that did not.  Object-level rules live in :func:`allowed_actions`
+and are checked on the server for every location, batch, movement and document.
+
+Rules (issue "Web app for keepers and the office", glossary roles):
+
+* ``admin`` (应急办) — sees everything and manages users and configuration; may
+  book at every location except civil-defence ones unless assigned to them,
+  because the armed forces department owns that stock ("nobody else may change
+  its stock", users.md).
+* ``keeper`` — books receive, issue, transfer, adjust, dispose and reversals at
+  assigned locations; may see item totals at other non-civil-defence locations
+  when arranging a transfer.
+* ``civil_defence`` (武装部) — reads and counts civil-defence locations, nothing else.
+* ``residential`` — a residential manager: their own storage point(s).
+* ``viewer`` — read-only everywhere (auditors, leaders).
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app, session
+from flask_login import login_user
+
+from inventory.core.db import db
+from inventory.web.extensions import login_manager
+from inventory.users.models import User
+
+
+
+
+
+
+
+
+#: Session keys that survive signing in (everything else, the CSRF token included, is dropped).
+KEPT_AT_SIGN_IN = ("lang",)
+
+
+def parse_session_token(token: str) -> tuple[int, int, int] | None:
+    """``"<user id>:<session version>:<signed in at, Unix seconds>"`` (see ``User.get_id``)
+    → the three numbers, or None for anything else (e.g. a session from before versions)."""
+    parts = (token or "").split(":")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        return None
+    user_id, version, signed_in = (int(p) for p in parts)
+    return user_id, version, signed_in
+
+
+@login_manager.user_loader
+def _load_user(token: str) -> User | None:
+    """The user a session or remember cookie names, checked on every request.
+
+    None (signed out) when the token is malformed, the user is gone or inactive,
+    the user's ``session_version`` moved on since the sign-in (every session
+    ended), or the sign-in is older than ``REMEMBER_COOKIE_DURATION`` (30 days:
+    the longest a sign-in lasts, remembered or not; OWASP ASVS 3.3.2).
+    """
+    from inventory.core import clock
+
+    parsed = parse_session_token(token)
+    if parsed is None:
+        return None
+    user_id, version, signed_in = parsed
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active or user.session_version != version:
+        return None
+    now = clock.now_utc().replace(tzinfo=dt.timezone.utc).timestamp()
+    if now - signed_in > current_app.config["REMEMBER_COOKIE_DURATION"].total_seconds():
+        return None
+    user._session_token = token
+    return user
+
+
+def clear_session() -> None:
+    """Drop everything from the session (CSRF token included) but :data:`KEPT_AT_SIGN_IN`."""
+    kept = {key: session[key] for key in KEPT_AT_SIGN_IN if key in session}
+    session.clear()
+    session.update(kept)
+
+
+def start_session(user: User, *, remember: bool = False) -> None:
+    """Sign ``user`` in on a new session: the old session's content (CSRF token included) is
+    dropped but the language choice, so nothing set before sign-in is carried into it
+    (session fixation, OWASP ASVS 3.2.1).  ``remember`` sets the remember cookie."""
+    clear_session()
+    user._session_token = None  # a new identity with the current session version and time
+    login_user(user, remember=remember)
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+

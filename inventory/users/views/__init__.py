@@ -1,1 +1,0 @@
-"""Blueprints of this domain: views parse, check access, call one service and render."""
