@@ -507,11 +507,35 @@ def gap_report(today: dt.date, *, visible_ids: set[int] | None = None, location:
     report = GapReport(today=today, as_of=as_of, scope=scope, kind=kind if location is None else location.kind,
                        category=category)
     main_pred, agreement_pred = scope_predicates(visible_ids=visible_ids, location=location, kind=kind,
-                                            agreement_ids=agreement_ids, every_kind=every_kind)
+                                                 agreement_ids=agreement_ids, every_kind=every_kind)
     report.agreement_shown = agreement_pred is not None
-    pred = main_pred if agreement_pred is None else or_(main_pred, agreement_pred)
     if locations is None:
+        pred = main_pred if agreement_pred is None else or_(main_pred, agreement_pred)
         locations = list(db.session.scalars(select(Location).where(pred).order_by(Location.kind, Location.code)))
+    main_locs, agreement_locs = _split_scope(locations, location=location, kind=kind, every_kind=every_kind)
+    if not report.agreement_shown:
+        agreement_locs = []
+    builder = _GapBuilder(report, as_of=as_of, ids={loc.id for loc in main_locs} | {loc.id for loc in agreement_locs},
+                          category=category, detail=detail)
+    builder.load_stock(main_locs, agreement_locs, main_pred, agreement_pred, windows)
+    for loc in main_locs:
+        gap = builder.build(loc, main=True)
+        report.locations.append(gap)
+        report.kinds.setdefault(loc.kind, Tally()).merge(gap.tally)
+        report.total.merge(gap.tally)
+    if scope == "subdistrict":
+        report.agreement_locations = [builder.build(loc, main=False) for loc in agreement_locs]
+    report.items = sorted(builder.rollups.values(), key=lambda r: r.item.code)
+    report.lists = sorted(((v.standard_list, v) for v in builder.used_versions.values()), key=lambda p: p[0].code)
+    if not report.agreement_shown:
+        for roll in report.items:
+            roll.agreement = ZERO
+    return report
+
+
+def _split_scope(locations: list[Location], *, location: Location | None, kind: LocationKind | None,
+                 every_kind: bool) -> tuple[list[Location], list[Location]]:
+    """The active ``locations`` as (locations of the scope, agreement reserves shown beside them)."""
     main_locs: list[Location] = []
     agreement_locs: list[Location] = []
     for loc in locations:
@@ -525,82 +549,105 @@ def gap_report(today: dt.date, *, visible_ids: set[int] | None = None, location:
             main_locs.append(loc)
         else:
             (agreement_locs if loc.kind == LocationKind.AGREEMENT else main_locs).append(loc)
-    if not report.agreement_shown:
-        agreement_locs = []
-    ids = {loc.id for loc in main_locs} | {loc.id for loc in agreement_locs}
+    return main_locs, agreement_locs
 
-    versions, lines_by_version = effective_versions(as_of)
-    by_kind = {v.standard_list.location_kind: v for v in versions.values()
-               if v.standard_list.location_kind is not None}
-    assigned = assignments(as_of, ids)
-    overridden = overrides(as_of, ids)
-    stock: dict[tuple[int, int], tuple[Decimal, Decimal, Decimal]] = {}
-    held: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    agreement_set = {loc.id for loc in agreement_locs}
-    collapse = scope != "subdistrict"
-    main_ids = {loc.id for loc in main_locs}
-    main_filter = main_ids if len(main_ids) <= IN_LIMIT else main_pred
-    agreement_filter = None
-    if agreement_pred is not None:
-        agreement_filter = agreement_set if len(agreement_set) <= IN_LIMIT else agreement_pred
-    report.statement = stock_statement(as_of, today, main_filter, agreement_filter, collapse_agreement=collapse,
-                                       windows=windows)
-    for loc_id, item_id, usable, expiring, expired in db.session.execute(report.statement).all():
-        values = (_from_milli(usable), _from_milli(expiring), _from_milli(expired))
-        if loc_id == -1 or loc_id in agreement_set:
-            held[item_id] += values[0]
-            if loc_id == -1:
-                continue
-        if loc_id in ids:
-            stock[(loc_id, item_id)] = values
 
-    prefix = category_prefix(category.code) if category is not None else None
-    rollups: dict[int, ItemRollup] = {}
-    used_versions: dict[int, StandardListVersion] = {}
-    prepared: dict[int, list[tuple]] = {}
-    nothing = (ZERO, ZERO, ZERO)
+#: A requirement ready to compare: (item, basis, rate, threshold %, note, origin "list"/"override",
+#: required and threshold — both None until the location is known, for per-resident/household bases).
+_Entry = tuple
 
-    def wanted_lines(version) -> list[tuple]:
-        """The version's lines as tuples (item, basis, rate, pct, note, origin, required and threshold
-        when absolute), category filter applied; computed once per version."""
-        rows = prepared.get(version.id)
-        if rows is None:
-            rows = prepared[version.id] = [_entry(line.item, line.basis, line.quantity, line.threshold_percent,
-                                                  line.note, "list")
-                                           for line in lines_by_version.get(version.id, [])]
-        return rows
+_NOTHING = (ZERO, ZERO, ZERO)
 
-    def _entry(item, basis, rate, pct, note, origin):
+
+class _GapBuilder:
+    """The state one :func:`gap_report` shares across its locations: the list versions, assignments
+    and overrides in force on ``as_of``, the grouped stock, and the item roll-ups being summed."""
+
+    def __init__(self, report: GapReport, *, as_of: dt.date, ids: set[int], category: Category | None,
+                 detail: bool):
+        self.report, self.as_of, self.detail = report, as_of, detail
+        self.versions, self.lines_by_version = effective_versions(as_of)
+        self.by_kind = {v.standard_list.location_kind: v for v in self.versions.values()
+                        if v.standard_list.location_kind is not None}
+        self.assigned = assignments(as_of, ids)
+        self.overridden = overrides(as_of, ids)
+        self.ids = ids
+        self.prefix = category_prefix(category.code) if category is not None else None
+        self.stock: dict[tuple[int, int], tuple[Decimal, Decimal, Decimal]] = {}
+        self.held: dict[int, Decimal] = defaultdict(lambda: ZERO)
+        self.rollups: dict[int, ItemRollup] = {}
+        self.used_versions: dict[int, StandardListVersion] = {}
+        self._prepared: dict[int, list[_Entry]] = {}
+
+    def load_stock(self, main_locs, agreement_locs, main_pred, agreement_pred, windows) -> None:
+        """Run the one grouped stock query: usable / near-expiry / expired per (location, item), and
+        what agreement reserves hold per item (row location -1 = agreement stock collapsed)."""
+        agreement_set = {loc.id for loc in agreement_locs}
+        main_ids = {loc.id for loc in main_locs}
+        main_filter = main_ids if len(main_ids) <= IN_LIMIT else main_pred
+        agreement_filter = None
+        if agreement_pred is not None:
+            agreement_filter = agreement_set if len(agreement_set) <= IN_LIMIT else agreement_pred
+        report = self.report
+        report.statement = stock_statement(self.as_of, report.today, main_filter, agreement_filter,
+                                           collapse_agreement=report.scope != "subdistrict", windows=windows)
+        for loc_id, item_id, usable, expiring, expired in db.session.execute(report.statement).all():
+            values = (_from_milli(usable), _from_milli(expiring), _from_milli(expired))
+            if loc_id == -1 or loc_id in agreement_set:
+                self.held[item_id] += values[0]
+                if loc_id == -1:
+                    continue
+            if loc_id in self.ids:
+                self.stock[(loc_id, item_id)] = values
+
+    @staticmethod
+    def entry(item, basis, rate, pct, note, origin) -> _Entry:
+        """One requirement; an absolute one gets its required and threshold quantities now."""
         if basis == StandardBasis.ABSOLUTE:
             required = round_up(rate, item)
             return (item, basis, rate, pct, note, origin, required, threshold_quantity(required, pct, item))
         return (item, basis, rate, pct, note, origin, None, None)
 
-    def build(loc: Location, main: bool) -> LocationGap:
-        gap = LocationGap(location=loc)
-        row = assigned.get(loc.id)
+    def version_lines(self, version: StandardListVersion) -> list[_Entry]:
+        """The version's lines as entries, computed once per version."""
+        rows = self._prepared.get(version.id)
+        if rows is None:
+            rows = self._prepared[version.id] = [
+                self.entry(line.item, line.basis, line.quantity, line.threshold_percent, line.note, "list")
+                for line in self.lines_by_version.get(version.id, [])]
+        return rows
+
+    def applicable_version(self, gap: LocationGap, loc: Location) -> StandardListVersion | None:
+        """The assigned list's version in force, else the version of the list of the location's kind;
+        records the list on ``gap`` and warns when an assigned list has no version in force."""
+        row = self.assigned.get(loc.id)
         if row is not None and row.list_id is not None:
             gap.assigned = True
             gap.standard_list = row.list
-            version = versions.get(row.list_id)
+            version = self.versions.get(row.list_id)
             if version is None:
                 gap.warnings.append(_l("%(loc)s: the assigned list %(list)s has no version in force on %(date)s.",
-                                       loc=loc.name_zh, list=row.list.name_zh, date=as_of.isoformat()))
-        else:
-            version = by_kind.get(loc.kind)
-            if version is not None:
-                gap.standard_list = version.standard_list
-        gap.version = version
-        entries: list[tuple] = []
+                                       loc=loc.name_zh, list=row.list.name_zh, date=self.as_of.isoformat()))
+            return version
+        version = self.by_kind.get(loc.kind)
         if version is not None:
-            used_versions[version.id] = version
-            entries = wanted_lines(version)
+            gap.standard_list = version.standard_list
+        return version
+
+    def requirements(self, gap: LocationGap, loc: Location, main: bool) -> list[_Entry]:
+        """The location's entries: its version's lines with its own overrides applied (quantity 0
+        removes a line); warns when no list applies or the list is empty."""
+        version = gap.version = self.applicable_version(gap, loc)
+        entries: list[_Entry] = []
+        if version is not None:
+            self.used_versions[version.id] = version
+            entries = self.version_lines(version)
             if not entries:
                 gap.warnings.append(_l("%(loc)s: the list %(list)s has no lines yet.",
                                        loc=loc.name_zh, list=version.standard_list.name_zh))
         elif gap.standard_list is None and main:  # an agreement reserve without a contract list is normal
             gap.warnings.append(_l("%(loc)s: no standard list applies to this location.", loc=loc.name_zh))
-        own = overridden.get(loc.id)
+        own = self.overridden.get(loc.id)
         if own:
             by_item = {e[0].id: e for e in entries}
             for item_id, ov in own.items():
@@ -608,21 +655,40 @@ def gap_report(today: dt.date, *, visible_ids: set[int] | None = None, location:
                 if ov.quantity == 0:
                     by_item.pop(item_id, None)
                 else:
-                    by_item[item_id] = _entry(ov.item, ov.basis, ov.quantity, ov.threshold_percent, ov.note,
-                                              "override")
+                    by_item[item_id] = self.entry(ov.item, ov.basis, ov.quantity, ov.threshold_percent, ov.note,
+                                                  "override")
             entries = list(by_item.values())
+        return entries
+
+    def roll_up(self, item, required: Decimal, usable: Decimal, expiring: Decimal) -> None:
+        """Add one location's line to the item's subdistrict roll-up."""
+        roll = self.rollups.get(item.id)
+        if roll is None:
+            roll = self.rollups[item.id] = ItemRollup(item=item, agreement=self.held.get(item.id, ZERO))
+        roll.required += required
+        roll.usable += usable
+        roll.expiring += expiring
+        roll.locations += 1
+        if usable < required:
+            roll.shortfall += required - usable
+            roll.locations_short += 1
+
+    def build(self, loc: Location, main: bool) -> LocationGap:
+        """The gap of one location: a tally, the lines (when ``detail``) and warnings; ``main`` is
+        False for an agreement reserve listed apart (no roll-up, no agreement column)."""
+        gap = LocationGap(location=loc)
         tally = gap.tally
-        agreement_column = main and report.agreement_shown
+        agreement_column = main and self.report.agreement_shown
         missing_residents = missing_households = 0
-        loc_id = loc.id
-        for item, basis, rate, pct, note, origin, required, threshold in entries:
+        loc_id, prefix, stock, held = loc.id, self.prefix, self.stock, self.held
+        for item, basis, rate, pct, note, origin, required, threshold in self.requirements(gap, loc, main):
             if prefix is not None and not item.category.code.startswith(prefix):
                 continue
             if required is None:
                 required = required_quantity(basis, rate, item, loc)
                 if required is not None:
                     threshold = threshold_quantity(required, pct, item)
-            usable, expiring, expired = stock.get((loc_id, item.id), nothing)
+            usable, expiring, expired = stock.get((loc_id, item.id), _NOTHING)
             if required is None:
                 tally.unknown += 1
                 if basis == StandardBasis.PER_1000_RESIDENTS:
@@ -639,17 +705,8 @@ def gap_report(today: dt.date, *, visible_ids: set[int] | None = None, location:
                     if usable < threshold:
                         tally.restock += 1
                 if main:
-                    roll = rollups.get(item.id)
-                    if roll is None:
-                        roll = rollups[item.id] = ItemRollup(item=item, agreement=held.get(item.id, ZERO))
-                    roll.required += required
-                    roll.usable += usable
-                    roll.expiring += expiring
-                    roll.locations += 1
-                    if usable < required:
-                        roll.shortfall += required - usable
-                        roll.locations_short += 1
-            if detail:
+                    self.roll_up(item, required, usable, expiring)
+            if self.detail:
                 gap.lines.append(GapLine(
                     location_id=loc_id, item=item, origin=origin, basis=basis, rate=rate, threshold_percent=pct,
                     required=required, threshold=threshold, usable=usable, expiring=expiring, expired=expired,
@@ -663,20 +720,6 @@ def gap_report(today: dt.date, *, visible_ids: set[int] | None = None, location:
                 "%(loc)s: households served is not recorded, so %(n)s line(s) per household cannot be computed.",
                 loc=loc.name_zh, n=missing_households))
         return gap
-
-    for loc in main_locs:
-        gap = build(loc, main=True)
-        report.locations.append(gap)
-        report.kinds.setdefault(loc.kind, Tally()).merge(gap.tally)
-        report.total.merge(gap.tally)
-    if scope == "subdistrict":
-        report.agreement_locations = [build(loc, main=False) for loc in agreement_locs]
-    report.items = sorted(rollups.values(), key=lambda r: r.item.code)
-    report.lists = sorted(((v.standard_list, v) for v in used_versions.values()), key=lambda p: p[0].code)
-    if not report.agreement_shown:
-        for roll in report.items:
-            roll.agreement = ZERO
-    return report
 
 
 def restock_needs(today: dt.date, location_ids: set[int] | None = None) -> list[RestockNeed]:
