@@ -10,6 +10,8 @@ from openpyxl import load_workbook
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 
+from inventory.demo import stocktakes as demo_stocktakes
+from inventory.stocktake.services import queries as count_queries
 from inventory.core.db import db
 from inventory.stock.models import Document, DocumentKind, Movement, MovementKind
 from inventory.stocktake.models import Stocktake, StocktakeLine, StocktakeStatus
@@ -54,7 +56,7 @@ def test_count_confirm_books_differences_once(depot, english):
     service.record_count(stocktake_id=st.id, batch_id=d["elsewhere"].id, counted="30", user=d["keeper"])
     db.session.commit()
 
-    view = service.count_view(st.id)
+    view = count_queries.count_view(st.id)
     assert [l.batch.lot_number for l in view.counted] == ["A", "C"]
     assert [l.batch.lot_number for l in view.unexpected] == ["X"]
     assert [b.lot_number for b in view.missing] == ["B"]
@@ -111,7 +113,7 @@ def test_only_one_open_count_per_location_and_resume(depot):
     db.session.rollback()
     # Resuming is opening it again: the line is still there.
     assert service.open_count_at(d["dep"].id).id == st.id
-    assert [l.batch_id for l in service.count_view(st.id).counted] == [d["a"].id]
+    assert [l.batch_id for l in count_queries.count_view(st.id).counted] == [d["a"].id]
     # The database refuses a second open count even if the service check is bypassed.
     db.session.add(Stocktake(location_id=d["dep"].id, open_location_id=d["dep"].id, started_by_id=d["keeper"].id))
     with pytest.raises(IntegrityError):
@@ -122,7 +124,7 @@ def test_only_one_open_count_per_location_and_resume(depot):
     assert service.open_count_at(d["dep"].id) is None
     second = service.start(location_id=d["dep"].id, user=d["keeper"])
     db.session.commit()
-    assert second.id != st.id and service.last_counted() == {}
+    assert second.id != st.id and count_queries.last_counted() == {}
 
 
 def test_nothing_is_written_until_the_caller_commits(depot):
@@ -180,8 +182,8 @@ def test_not_found_and_surplus_and_refusals(depot, english):
     assert _adjustments(d["b"].id) == [Decimal(-20)]
     assert _adjustments(d["c"].id) == [Decimal("1")]
     assert ledger.check_ledger() == []
-    assert set(service.last_counted()) == {d["dep"].id}
-    assert service.last_counted([d["dep2"].id]) == {}
+    assert set(count_queries.last_counted()) == {d["dep"].id}
+    assert count_queries.last_counted([d["dep2"].id]) == {}
 
 
 def test_stock_moved_after_counting_is_not_counted_twice(depot, english):
@@ -397,11 +399,11 @@ def test_demo_counts_are_confirmed_in_the_past_and_book_nothing(app, f):
     batch = f.stock(hdhf, water, 40, lot="D")
     f.commit()
     movements = db.session.scalar(select(func.count(Movement.id)))
-    assert service.seed_demo_counts(today=TODAY, user=f.system()) == 1  # MF01 is not there: skipped
-    assert service.seed_demo_counts(today=TODAY, user=f.system()) == 0
+    assert demo_stocktakes.seed_demo_counts(today=TODAY, user=f.system()) == 1  # MF01 is not there: skipped
+    assert demo_stocktakes.seed_demo_counts(today=TODAY, user=f.system()) == 0
     db.session.commit()
     # 20 days before the fixture day, 10:00 in Shanghai (02:00 UTC)
-    assert service.last_counted() == {hdhf.id: dt.datetime.combine(TODAY - dt.timedelta(days=20), dt.time(2, 0))}
+    assert count_queries.last_counted() == {hdhf.id: dt.datetime.combine(TODAY - dt.timedelta(days=20), dt.time(2, 0))}
     assert db.session.scalar(select(func.count(Movement.id))) == movements
     st = db.session.scalar(select(Stocktake))
     assert st.number == f"PD-{TODAY - dt.timedelta(days=20):%Y%m%d}-{st.id:06d}" and [l.batch_id for l in st.lines] == [batch.id]

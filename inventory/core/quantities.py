@@ -134,7 +134,8 @@ def _parse_text(text: str, *, unit: object, field: str) -> Decimal:
     return value
 
 
-__all__ = ["ANY_UNIT", "MAX_QUANTITY", "normalise", "parse_quantity_text"]
+__all__ = ["ANY_UNIT", "MAX_QUANTITY", "format_quantity", "normalise", "parse_decimal_text", "parse_quantity",
+           "parse_quantity_text"]
 
 
 def parse_decimal_text(raw: str, *, field: str = "quantity") -> Decimal:

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from inventory.demo import stocktakes as demo_stocktakes
 from inventory.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from inventory.core.db import db
 from inventory.stock.models import Batch, BatchSource, Document, Item, Location, LocationKind
 from inventory.users.models import User
 from inventory.stock.services import catalogue, imports as importer, ledger
 from inventory.core import clock
-from inventory.stocktake.services import counts as stocktake
 from inventory.core.errors import DomainError
 from inventory.stock.services.expiry import shelf_life_expiry
 from inventory.admin.services import create_user
@@ -115,7 +115,7 @@ def seed_demo(*, today: dt.date, if_empty: bool = False, with_accounts: bool = T
     from inventory.standards.services.files import load_defaults
 
     load_defaults(user=system)  # shipped standard lists (inventory/standards/data), idempotent
-    stocktake.seed_demo_counts(today=today, user=system)
+    demo_stocktakes.seed_demo_counts(today=today, user=system)
     if with_accounts:
         for username, role, name, codes in DEMO_ACCOUNTS:
             if db.session.scalar(db.select(User.id).where(User.username == username)) is None:

@@ -23,6 +23,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from inventory.stocktake.services import queries as count_queries
 from inventory.core import tabular as spreadsheet
 from inventory.stock.permissions import (
     ADJUST,
@@ -93,8 +94,8 @@ def _back(st: Stocktake, shelf_id: int | None = None, code: str | None = None, a
 def index():
     """Open counts first, then recent ones, at the locations the user may see; where a count may start."""
     visible = visible_location_ids(current_user)
-    counts = service.recent_counts(visible)
-    lines = service.line_counts([c.id for c in counts])
+    counts = count_queries.recent_counts(visible)
+    lines = count_queries.line_counts([c.id for c in counts])
     startable = bookable_locations(current_user, COUNT, queries.active_locations(visible))
     open_at = {c.location_id for c in counts if c.is_open}
     return render_template("stocktake/index.html", counts=counts, lines=lines, startable=startable,
@@ -151,7 +152,7 @@ class Entry:
         return self.line is None and not self.booked_visible
 
 
-def _entry(st: Stocktake, code: str | None, view: service.CountView) -> Entry | None:
+def _entry(st: Stocktake, code: str | None, view: count_queries.CountView) -> Entry | None:
     """The count entry for a scanned label code, or None (no code, or no such batch)."""
     code = code_from_text(code or "")
     if code is None:
@@ -173,7 +174,7 @@ def _entry(st: Stocktake, code: str | None, view: service.CountView) -> Entry | 
 
 
 def _render_count(st_id: int, *, line_form: CountLineForm | None = None, status: int = 200):
-    view = service.count_view(st_id)
+    view = count_queries.count_view(st_id)
     st = view.stocktake
     actions = allowed_actions(current_user, st.location)
     may_count = st.is_open and COUNT in actions
@@ -369,7 +370,7 @@ def confirm(stocktake_id: int):
             flash(_("Count %(number)s confirmed: %(n)s adjustment(s) booked.", number=result.stocktake.number,
                     n=len(result.documents)), "success")
             return redirect(url_for("stocktake.detail", stocktake_id=st.id))
-    view = service.count_view(st.id)
+    view = count_queries.count_view(st.id)
     if not view.stocktake.is_open:
         flash(_("Stocktake %(number)s is closed; start a new count.", number=view.stocktake.number), "info")
         return redirect(url_for("stocktake.detail", stocktake_id=st.id))
@@ -401,7 +402,7 @@ def sheet(stocktake_id: int, sheet_format: str):
     if fmt not in ("pdf", "xlsx"):
         abort(404)
     _count_or_404(stocktake_id)
-    view = service.count_view(stocktake_id)
+    view = count_queries.count_view(stocktake_id)
     name = f"{view.stocktake.number}-{clock.local_today():%Y%m%d}"
     visible = visible_location_ids(current_user)
     if fmt == "pdf":

@@ -323,7 +323,7 @@ def not_counted(today: dt.date) -> Iterator[Finding]:
     Source: monthly 盘点 is the practice of local flood-control depots and the usual
     stock-keeping rule (reference/standards.md §6); 实物、标签、账目相符 needs regular counts.
     """
-    from inventory.stocktake.services.counts import last_counted
+    from inventory.stocktake.services.queries import last_counted
 
     every = settings.current().not_counted_days
     if every <= 0:

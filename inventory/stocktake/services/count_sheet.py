@@ -24,7 +24,7 @@ from inventory.stock.models import Batch
 from inventory.stocktake.models import StocktakeLine
 from inventory.core import clock
 from inventory.core.quantities import format_quantity
-from inventory.stocktake.services.counts import CountView
+from inventory.stocktake.services.queries import CountView
 
 
 @dataclass

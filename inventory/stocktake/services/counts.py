@@ -40,7 +40,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from inventory.core import quantities
 from inventory.core import settings
@@ -406,114 +405,18 @@ def confirm(*, stocktake_id: int, user: User, occurred_at: dt.datetime | None = 
 # --------------------------------------------------------------------------- reads
 
 
-@dataclass
-class CountView:
-    """Everything a count page or sheet shows, from three queries.
-
-    ``counted`` — lines of batches booked here (with ``difference``);
-    ``unexpected`` — lines of batches booked elsewhere; ``missing`` — batches
-    with stock here that have no line yet.  All sorted by shelf, item code,
-    expiry.
-    """
-
-    stocktake: Stocktake
-    counted: list[StocktakeLine]
-    unexpected: list[StocktakeLine]
-    missing: list[Batch]
-
-    @property
-    def surplus(self) -> list[StocktakeLine]:
-        """Counted lines with more on the shelf than on the books (盘盈)."""
-        return [line for line in self.counted if line.difference > 0]
-
-    @property
-    def shortage(self) -> list[StocktakeLine]:
-        """Counted lines with less on the shelf than on the books (盘亏)."""
-        return [line for line in self.counted if line.difference < 0]
 
 
-def _shelf_key(shelf: SubLocation | None) -> tuple:
-    return (shelf is None, shelf.code if shelf else "")
 
 
-def _expiry_key(batch: Batch) -> tuple:
-    return (batch.expires_on is None, batch.expires_on or dt.date.min, batch.id)
 
 
-def count_view(stocktake_id: int) -> CountView | None:
-    """The count with its location, lines (batch, item, shelves, booked location, document)
-    and the batches still missing; None if there is no such count.  Three queries
-    whatever the number of lots."""
-    st = db.session.scalar(
-        select(Stocktake).options(joinedload(Stocktake.location), joinedload(Stocktake.started_by),
-                                  joinedload(Stocktake.closed_by))
-        .where(Stocktake.id == stocktake_id))
-    if st is None:
-        return None
-    lines = list(db.session.scalars(
-        select(StocktakeLine)
-        .options(joinedload(StocktakeLine.batch).joinedload(Batch.item),
-                 joinedload(StocktakeLine.batch).joinedload(Batch.sub_location),
-                 joinedload(StocktakeLine.sub_location), joinedload(StocktakeLine.booked_location),
-                 joinedload(StocktakeLine.document), joinedload(StocktakeLine.counted_by))
-        .where(StocktakeLine.stocktake_id == st.id)).unique())
-    for line in lines:  # the back reference is the count loaded above: no query per line
-        set_committed_value(line, "stocktake", st)
-    seen = {line.batch_id for line in lines}
-    missing: list[Batch] = []
-    if st.is_open:
-        missing = [b for b in db.session.scalars(
-            select(Batch).options(joinedload(Batch.item), joinedload(Batch.sub_location))
-            .where(Batch.location_id == st.location_id, Batch.quantity > 0)).unique()
-            if b.id not in seen]
-    else:
-        # Closed: what stayed uncounted is only of interest as it was; batches are not re-read.
-        missing = []
-
-    def line_key(line: StocktakeLine):
-        return (_shelf_key(line.sub_location or line.batch.sub_location), line.batch.item.code,
-                _expiry_key(line.batch))
-
-    counted = sorted((l for l in lines if l.booked_location_id == st.location_id), key=line_key)
-    unexpected = sorted((l for l in lines if l.booked_location_id != st.location_id), key=line_key)
-    missing.sort(key=lambda b: (_shelf_key(b.sub_location), b.item.code, _expiry_key(b)))
-    return CountView(st, counted, unexpected, missing)
 
 
-def last_counted(location_ids: list[int] | set[int] | None = None) -> dict[int, dt.datetime]:
-    """Latest confirmed count per location: location id → ``confirmed_at`` (naive UTC).
-
-    ``location_ids`` limits the answer (None: every location).  Locations never
-    counted are absent.  One grouped query.  Used by the alerts for "location
-    not counted for N days".
-    """
-    stmt = (select(Stocktake.location_id, func.max(Stocktake.confirmed_at))
-            .where(Stocktake.status == StocktakeStatus.CONFIRMED, Stocktake.confirmed_at.is_not(None))
-            .group_by(Stocktake.location_id))
-    if location_ids is not None:
-        stmt = stmt.where(Stocktake.location_id.in_(list(location_ids) or [-1]))
-    return {loc: when for loc, when in db.session.execute(stmt)}
 
 
-def recent_counts(location_ids: set[int] | None, limit: int = 50) -> list[Stocktake]:
-    """Open counts first, then the latest closed ones, at the given locations (None: all)."""
-    stmt = (select(Stocktake).options(joinedload(Stocktake.location), joinedload(Stocktake.started_by))
-            .order_by((Stocktake.status != StocktakeStatus.OPEN), Stocktake.started_at.desc(),
-                      Stocktake.id.desc())
-            .limit(limit))
-    if location_ids is not None:
-        stmt = stmt.where(Stocktake.location_id.in_(list(location_ids) or [-1]))
-    return list(db.session.scalars(stmt))
 
 
-def line_counts(stocktake_ids: list[int]) -> dict[int, int]:
-    """Number of lines per count (one grouped query)."""
-    if not stocktake_ids:
-        return {}
-    rows = db.session.execute(select(StocktakeLine.stocktake_id, func.count(StocktakeLine.id))
-                              .where(StocktakeLine.stocktake_id.in_(stocktake_ids))
-                              .group_by(StocktakeLine.stocktake_id))
-    return dict(rows.all())
 
 
 
@@ -536,47 +439,3 @@ def spot_count(*, batch_id: int, counted, user: User, request_token: str | None 
                         counted=quantities.format_quantity(qty), book=quantities.format_quantity(batch.quantity)))
     return ledger.adjust(batch_id=batch.id, delta=delta, user=user, reason=reason, occurred_at=occurred_at,
                          request_token=request_token)
-
-
-#: Demo counts (location code, days ago): already confirmed, matching the books, so that
-#: "last counted" has something to show; marked by :data:`DEMO_NOTE`.
-DEMO_COUNTS = (("HDHF", 20), ("MF01", 75))
-DEMO_NOTE = "示例盘点（演示数据）"
-
-
-def seed_demo_counts(*, today: dt.date, user: User) -> int:
-    """Confirmed demo counts of :data:`DEMO_COUNTS` in which every batch matched the books.
-
-    Books nothing (no differences).  Idempotent: does nothing when a demo count
-    exists.  Locations missing from the database are skipped.  Returns how many
-    counts were created; flushes.
-    """
-    if db.session.scalar(select(Stocktake.id).where(Stocktake.note == DEMO_NOTE).limit(1)) is not None:
-        return 0
-    made = 0
-    for code, days in DEMO_COUNTS:
-        location = db.session.scalar(select(Location).where(Location.code == code))
-        if location is None or open_count_at(location.id) is not None:
-            continue
-        when = dt.datetime.combine(today - dt.timedelta(days=days), dt.time(10, 0), tzinfo=clock.business_tz())
-        st = start(location_id=location.id, user=user, note=DEMO_NOTE)
-        for batch in db.session.scalars(select(Batch).where(Batch.location_id == location.id, Batch.quantity > 0)):
-            record_count(stocktake_id=st.id, batch_id=batch.id, counted=batch.quantity, user=user,
-                         sub_location_id=batch.sub_location_id)
-        confirm(stocktake_id=st.id, user=user, occurred_at=when)
-        db.session.expire(st)
-        start_time = clock.to_utc_naive(when) - dt.timedelta(hours=2)
-        st.started_at = start_time
-        st.number = f"{NUMBER_PREFIX}-{clock.to_local(start_time):%Y%m%d}-{st.id:06d}"
-        for line in st.lines:
-            line.counted_at = start_time + dt.timedelta(hours=1)
-        made += 1
-    db.session.flush()
-    return made
-
-
-__all__ = [
-    "ConfirmResult", "CountAlreadyOpen", "CountScan", "CountedMeanwhile", "CountView", "cancel", "classify_scan", "confirm",
-    "count_view", "last_counted", "line_counts", "mark_not_found", "open_count_at", "parse_counted",
-    "record_count", "recent_counts", "remove_line", "seed_demo_counts", "spot_count", "start",
-]
