@@ -93,6 +93,10 @@ class Config:
     #: … and per client address (any names); counted in the database by every worker.
     LOGIN_ADDRESS_RATE_LIMIT = os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "200 per hour")
     LOGIN_THROTTLE_ENABLED = _bool("LOGIN_THROTTLE_ENABLED", True)
+    #: How new password hashes are made (a werkzeug method string; stored hashes of any method
+    #: still verify).  Not read from the environment, so that a cheap method cannot reach a
+    #: deployment by a stray variable; only TestConfig changes it.
+    PASSWORD_HASH_METHOD = "scrypt"
     #: Behind a reverse proxy: how many proxies' X-Forwarded-For (and -Proto) entries to
     #: trust (werkzeug ProxyFix).  0, the default, trusts none: the client address is the
     #: connection's, so a client cannot pick its own address to dodge the throttle.
@@ -156,6 +160,9 @@ class TestConfig(Config):
     RATELIMIT_ENABLED = False
     #: Off in tests (fixtures sign in often); the throttle's own tests turn it on.
     LOGIN_THROTTLE_ENABLED = False
+    #: One PBKDF2 round instead of scrypt: fixtures hash a password for every user they make,
+    #: and scrypt's ~0.09 s each added most of a second to each test that builds the world.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     #: Tests start their own SMTP and HTTP servers and pass these settings explicitly.
     ALERT_SMTP_HOST = ""

@@ -48,6 +48,7 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
     _configure_database(app)
     _configure_proxy(app)
     _check_sign_in_limits(app)
+    _configure_password_hashing(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
@@ -137,6 +138,17 @@ def _check_sign_in_limits(app: Flask) -> None:
         except ValueError:
             raise RuntimeError(f"{name}={app.config.get(name)!r} is not a limit like '10 per minute;50 per hour'."
                                ) from None
+
+
+def _configure_password_hashing(app: Flask) -> None:
+    """Hand ``PASSWORD_HASH_METHOD`` to the accounts service, which makes every new password
+    hash with it; RuntimeError when werkzeug does not know the method."""
+    from inventory.users.services.accounts import configure_password_hashing
+
+    try:
+        configure_password_hashing(app.config["PASSWORD_HASH_METHOD"])
+    except ValueError as exc:
+        raise RuntimeError(str(exc)) from None
 
 
 def _configure_database(app: Flask) -> None:

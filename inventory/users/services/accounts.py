@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import secrets
+from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -15,6 +16,48 @@ from inventory.core.errors import InvalidInput
 
 SYSTEM_USERNAME = "system"
 MIN_PASSWORD_LENGTH = 8
+#: werkzeug's scrypt (N=2**15, r=8, p=1): memory-hard, about 0.09 s per hash on a 2-core
+#: machine.  Production and development use it; only the test config picks a cheaper method.
+DEFAULT_HASH_METHOD = "scrypt"
+
+
+@dataclass
+class PasswordHashing:
+    """How new password hashes are made: ``method`` is a werkzeug
+    :func:`~werkzeug.security.generate_password_hash` method string ("scrypt",
+    "scrypt:N:R:P", "pbkdf2:sha256:ITERATIONS").  Checking never reads it: a stored hash
+    names its own method, so hashes made with any method keep verifying."""
+
+    method: str = DEFAULT_HASH_METHOD
+
+
+#: The one settings object of password hashing, set once by :func:`configure_password_hashing`
+#: (``create_app`` passes ``PASSWORD_HASH_METHOD``); until then the default above.  It is one per
+#: process: a deployment builds one app, and in the tests the app built last decides.
+HASHING = PasswordHashing()
+
+
+def configure_password_hashing(method: str) -> None:
+    """Make new password hashes with ``method`` from now on (called by ``create_app`` at start-up).
+
+    Raises ValueError when werkzeug does not know ``method`` (e.g. "md5", "pbkdf2:sha256:x"),
+    so a typo stops the app at start-up rather than at the first sign-in.
+    """
+    try:
+        generate_password_hash("probe", method=method)
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise ValueError(f"PASSWORD_HASH_METHOD={method!r} is not a werkzeug hash method "
+                         f"such as 'scrypt' or 'pbkdf2:sha256:600000' ({exc}).") from None
+    HASHING.method = method
+
+
+def hash_password(password: str, method: str | None = None) -> str:
+    """Return a salted hash of ``password`` as werkzeug writes it (``method$salt$hash``).
+
+    ``method`` defaults to the configured one (:data:`HASHING`).  Every password hash of the app,
+    including the dummy one checked for unknown users, is made here.
+    """
+    return generate_password_hash(password, method=method or HASHING.method)
 
 
 #: Location kinds each location-scoped role may be assigned to.
@@ -66,27 +109,28 @@ def set_password(user: User, password: str) -> None:
         raise InvalidInput(_l("A password needs at least %(n)s characters.", n=MIN_PASSWORD_LENGTH),
                            field="password")
     had_password = user.password_hash is not None
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = hash_password(password)
     if had_password:
         end_sessions(user)
 
 
 @functools.cache
-def _dummy_hash() -> str:
-    """A hash of a random password, made like real ones, checked when there is no real one."""
-    return generate_password_hash(secrets.token_urlsafe(16))
+def _dummy_hash(method: str) -> str:
+    """A hash of a random password made with ``method``, like new real ones, checked when
+    there is no real one (one per method, made once)."""
+    return hash_password(secrets.token_urlsafe(16), method)
 
 
 def verify_password(user: User | None, password: str) -> bool:
     """True when ``user`` may sign in with ``password`` (active and hash matches).
 
     Exactly one hash check runs in every case: for an unknown user (None), an
-    inactive one or one without a password, a dummy hash of the same method is
-    checked, so the answer time does not reveal which user names exist (OWASP
+    inactive one or one without a password, a dummy hash of the configured method
+    is checked, so the answer time does not reveal which user names exist (OWASP
     ASVS 2.2 / Authentication Cheat Sheet, "authentication responses").
     """
     usable = user is not None and bool(user.password_hash) and bool(user.active)
-    matches = check_password_hash(user.password_hash if usable else _dummy_hash(), password or "")
+    matches = check_password_hash(user.password_hash if usable else _dummy_hash(HASHING.method), password or "")
     return usable and matches
 
 
