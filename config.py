@@ -63,7 +63,7 @@ class Config:
     )
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     #: SQLite busy timeout in seconds: a writer waits this long for the lock
-    #: instead of failing with "database is locked" (reference/web.md §2).
+    #: instead of failing with "database is locked" (measured: docs/sources.md §9.1).
     SQLITE_BUSY_TIMEOUT = float(os.environ.get("SQLITE_BUSY_TIMEOUT", "5"))
     #: Absolute base URL printed into QR codes, e.g. https://yjwz.example.gov.cn
     EXTERNAL_URL = os.environ.get("EXTERNAL_URL", "http://127.0.0.1:5000").rstrip("/")
@@ -123,8 +123,8 @@ class Config:
     ALERT_DIGEST_MAX_LINES = int(os.environ.get("ALERT_DIGEST_MAX_LINES", "40"))
     #: Lead days before an agreement reserve's contract ends, e.g. "90,30,7".
     ALERT_CONTRACT_LEAD_DAYS = os.environ.get("ALERT_CONTRACT_LEAD_DAYS", "90,30,7")
-    #: A location not counted (盘点) for this many days raises an alert; monthly counting
-    #: is the practice of local depots (reference/standards.md §6). 0 turns the rule off.
+    #: A location not counted (盘点) for this many days raises an alert: the 民政部 central
+    #: relief-reserve rules ask for regular counts, and local depots count monthly. 0 turns it off.
     ALERT_NOT_COUNTED_DAYS = int(os.environ.get("ALERT_NOT_COUNTED_DAYS", "31"))
     #: E-mail over SMTP; an empty host turns the e-mail channel off.
     ALERT_SMTP_HOST = os.environ.get("ALERT_SMTP_HOST", "")

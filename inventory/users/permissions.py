@@ -5,12 +5,13 @@ Deny by default: every route must declare its audience with :func:`access`
 any endpoint that did not.  Object-level rules live in :func:`allowed_actions`
 and are checked on the server for every location, batch, movement and document.
 
-Rules (issue "Web app for keepers and the office", glossary roles):
+Rules (the roles by their field names; duties from the Lujiazui subdistrict work plan,
+浦陆街办〔2024〕5号):
 
 * ``admin`` (应急办) — sees everything and manages users and configuration; may
   book at every location except civil-defence ones unless assigned to them,
-  because the armed forces department owns that stock ("nobody else may change
-  its stock", users.md).
+  because the work plan gives the civil-defence warehouse to the armed forces
+  department (武装部), and nobody else changes its stock.
 * ``keeper`` — books receive, issue, transfer, adjust, dispose and reversals at
   assigned locations; may see item totals at other non-civil-defence locations
   when arranging a transfer.
@@ -152,8 +153,9 @@ def may_change_stock_at(user: User, location: Location) -> bool:
     (the destination of a transfer, the legs of a reversal).
 
     Civil-defence stock is changed only by those who may book there — the
-    armed forces department owns it (users.md: "nobody else may change its
-    stock"); any other location may receive transfers from any booker.
+    Lujiazui subdistrict work plan gives the civil-defence warehouse to the
+    armed forces department (武装部); any other location may receive transfers
+    from any booker.
     """
     if location.kind != LocationKind.CIVIL_DEFENCE:
         return True
