@@ -63,7 +63,7 @@ class Config:
     )
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     #: SQLite busy timeout in seconds: a writer waits this long for the lock
-    #: instead of failing with "database is locked" (reference/web.md §2).
+    #: instead of failing with "database is locked" (measured: docs/sources.md §9.1).
     SQLITE_BUSY_TIMEOUT = float(os.environ.get("SQLITE_BUSY_TIMEOUT", "5"))
     #: Absolute base URL printed into QR codes, e.g. https://yjwz.example.gov.cn
     EXTERNAL_URL = os.environ.get("EXTERNAL_URL", "http://127.0.0.1:5000").rstrip("/")
@@ -93,6 +93,10 @@ class Config:
     #: … and per client address (any names); counted in the database by every worker.
     LOGIN_ADDRESS_RATE_LIMIT = os.environ.get("LOGIN_ADDRESS_RATE_LIMIT", "200 per hour")
     LOGIN_THROTTLE_ENABLED = _bool("LOGIN_THROTTLE_ENABLED", True)
+    #: How new password hashes are made (a werkzeug method string; stored hashes of any method
+    #: still verify).  Not read from the environment, so that a cheap method cannot reach a
+    #: deployment by a stray variable; only TestConfig changes it.
+    PASSWORD_HASH_METHOD = "scrypt"
     #: Behind a reverse proxy: how many proxies' X-Forwarded-For (and -Proto) entries to
     #: trust (werkzeug ProxyFix).  0, the default, trusts none: the client address is the
     #: connection's, so a client cannot pick its own address to dodge the throttle.
@@ -119,8 +123,8 @@ class Config:
     ALERT_DIGEST_MAX_LINES = int(os.environ.get("ALERT_DIGEST_MAX_LINES", "40"))
     #: Lead days before an agreement reserve's contract ends, e.g. "90,30,7".
     ALERT_CONTRACT_LEAD_DAYS = os.environ.get("ALERT_CONTRACT_LEAD_DAYS", "90,30,7")
-    #: A location not counted (盘点) for this many days raises an alert; monthly counting
-    #: is the practice of local depots (reference/standards.md §6). 0 turns the rule off.
+    #: A location not counted (盘点) for this many days raises an alert: the 民政部 central
+    #: relief-reserve rules ask for regular counts, and local depots count monthly. 0 turns it off.
     ALERT_NOT_COUNTED_DAYS = int(os.environ.get("ALERT_NOT_COUNTED_DAYS", "31"))
     #: E-mail over SMTP; an empty host turns the e-mail channel off.
     ALERT_SMTP_HOST = os.environ.get("ALERT_SMTP_HOST", "")
@@ -156,6 +160,9 @@ class TestConfig(Config):
     RATELIMIT_ENABLED = False
     #: Off in tests (fixtures sign in often); the throttle's own tests turn it on.
     LOGIN_THROTTLE_ENABLED = False
+    #: One PBKDF2 round instead of scrypt: fixtures hash a password for every user they make,
+    #: and scrypt's ~0.09 s each added most of a second to each test that builds the world.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     #: Tests start their own SMTP and HTTP servers and pass these settings explicitly.
     ALERT_SMTP_HOST = ""

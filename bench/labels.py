@@ -122,7 +122,7 @@ def verify(pdf: bytes, labels: list[BatchLabel], layout: Layout) -> str:
                           no_smoothimage=True).to_pil().convert("L").point(lambda v: 255 if v >= 128 else 0)
         found = []
         for r in zxingcpp.read_barcodes(img, formats=zxingcpp.BarcodeFormat.QRCode):
-            if r.text.startswith(URL):  # zxing-cpp 3.x may add a bogus short code (labels.md §3)
+            if r.text.startswith(URL):  # zxing-cpp 3.x may add a bogus short code (zxing-cpp issue #1162)
                 p = r.position
                 cx = (p.top_left.x + p.bottom_right.x) / 2 / 203 * 25.4
                 cy = (p.top_left.y + p.bottom_right.y) / 2 / 203 * 25.4

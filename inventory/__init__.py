@@ -51,6 +51,7 @@ def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:
     _configure_database(app)
     _configure_proxy(app)
     _check_sign_in_limits(app)
+    _check_password_hashing(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
@@ -140,6 +141,17 @@ def _check_sign_in_limits(app: Flask) -> None:
         except ValueError:
             raise RuntimeError(f"{name}={app.config.get(name)!r} is not a limit like '10 per minute;50 per hour'."
                                ) from None
+
+
+def _check_password_hashing(app: Flask) -> None:
+    """Check ``PASSWORD_HASH_METHOD``, with which the accounts service makes every new password
+    hash (read through :mod:`inventory.core.settings`); RuntimeError when werkzeug does not know it."""
+    from inventory.users.services.accounts import check_hash_method
+
+    try:
+        check_hash_method(app.config["PASSWORD_HASH_METHOD"])
+    except ValueError as exc:
+        raise RuntimeError(str(exc)) from None
 
 
 def _configure_database(app: Flask) -> None:

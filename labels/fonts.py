@@ -3,7 +3,7 @@
 Why this module exists: reportlab's built-in CID font ``STSong-Light`` is not
 embedded in the PDF, so Chinese text vanishes or turns into boxes on print paths
 without CJK fonts (CUPS filters, poppler, pdfium without system fonts; measured in
-``shared/reference/labels.md`` section 1a). Reportlab's ``TTFont`` embeds fonts,
+``docs/sources.md`` §9.3). Reportlab's ``TTFont`` embeds fonts,
 but only TrueType (``glyf``) outlines; every Noto / Source Han ``.otf`` has CFF
 outlines and is refused.
 
@@ -59,7 +59,7 @@ FACE_NAME = "NotoSansSC-GB"
 #: PostScript name written into the built font. Deliberately different from the
 #: upstream ``NotoSansSC-Regular``: reportlab keys embedded faces by this name
 #: (``pdfmetrics._dynFaceNames``), so registering the full upstream font in the same
-#: process would otherwise silently alias to our subset (labels.md, section 1 pitfalls).
+#: process would otherwise silently alias to our subset (docs/sources.md §9.3).
 PS_NAME = "NotoSansSCGB-Regular"
 
 #: Marker written into the font's version string. Bump it when the build recipe

@@ -44,8 +44,8 @@ __all__ = [
 
 #: One dot of a 203-dpi (8 dots/mm) thermal printer, in mm. Module sizes are whole dots.
 DOT_MM = 0.125
-#: Smallest QR module drawn: 5 dots at 203 dpi (labels.md: at 203 dpi, 1-bit, 5-6 dots
-#: per module decode 100 % with zxing-cpp; below ~1.3 px/module decoding fails).
+#: Smallest QR module drawn: 5 dots at 203 dpi (docs/sources.md §9.4: 1-bit 203-dpi renders
+#: decode 100 % with zxing-cpp, which fails only below ~1.3 px/module).
 MIN_MODULE_MM = 5 * DOT_MM
 #: A version-3 QR (29 modules) plus a 2-module quiet zone on each side: the size an
 #: upper-case URL with a 12-character code needs at error-correction level Q.

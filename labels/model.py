@@ -31,8 +31,8 @@ def validate_payload(payload: str) -> str:
 
     The payload must be non-empty printable ASCII (0x21-0x7E, no spaces), at most
     :data:`MAX_PAYLOAD` characters. ASCII keeps the QR out of Kanji mode, which some
-    decoders mishandle (labels.md, "Keep QR payloads ASCII"). Prefer an all-upper-case
-    URL: it encodes in alphanumeric mode, one QR version smaller (labels.md section 4).
+    decoders mishandle (measured: docs/sources.md §9.5). Prefer an all-upper-case URL: it
+    encodes in the alphanumeric mode of ISO/IEC 18004, one QR version smaller (same page).
 
     Raises:
         ValueError: empty, too long, or a non-ASCII / control / space character.
@@ -68,12 +68,12 @@ class BatchLabel:
     """One batch (批次) of one item in one location: the label stuck on the goods.
 
     Source of the rule: the Ministry of Civil Affairs (民政部) rules for central
-    relief-reserve supplies (中央级救灾储备物资; title inferred from the text, see
-    ``shared/reference/standards.md``, "Label on every batch") require a label on every
+    relief-reserve supplies (中央级救灾储备物资; the title is inferred from a text copy;
+    docs/sources.md §5) require a label on every
     batch showing 品名、规格、产地、编号、数量、质量、生产日期、入库时间. This record maps
     them to item_name, spec, origin, lot_number + code, quantity + unit, quality,
     produced_on and received_on, and adds the expiry date and storage location that the
-    subdistrict's ledger uses (shared/design.md, "Domain rules"). ``origin`` and
+    subdistrict's ledger keeps for every batch. ``origin`` and
     ``quality`` are optional because the app does not record them yet; they are printed
     when given.
 

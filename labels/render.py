@@ -14,8 +14,8 @@ is drawn outside the label's padded box.
 The QR code (``qrcode`` package, error correction level Q, 2-module quiet zone) is drawn
 as ONE filled path of merged horizontal runs, in a coordinate system where one module is
 one unit (translate + scale), so the path has integer coordinates: the smallest and
-fastest form, and the one pdfium and poppler both rasterise accurately (labels.md,
-section 2 and 3). The module is a whole number of 203-dpi dots (0.125 mm): the layout's
+fastest form, and the one pdfium and poppler both rasterise accurately (measured:
+docs/sources.md §9.4). The module is a whole number of 203-dpi dots (0.125 mm): the layout's
 preferred size, or fewer dots if the symbol would not fit, never below 5 dots (0.625 mm).
 """
 
@@ -43,16 +43,16 @@ MM = 72.0 / 25.4  # points per millimetre
 
 #: Smallest text size used before fields are cut with an ellipsis, pt.
 MIN_TEXT_PT = 5.0
-#: Item names stay at >= 8 pt while body text can stay >= 6 pt (labels.md: "Use at
-#: least 8 pt for item names on 50x30 mm"; 7 pt is legible but tight at 203 dpi).
+#: Item names stay at >= 8 pt while body text can stay >= 6 pt (docs/sources.md §9.4: 7 pt is
+#: legible but tight at 203 dpi; 8 pt is the floor for item names on 50x30 mm).
 TITLE_FLOOR_PT = 8.0
 BODY_FLOOR_FOR_TITLE_PT = 6.0
 #: Smallest code text under the QR before the code moves into the text column, pt.
 MIN_CODE_PT = 6.0
 SIZE_STEP_PT = 0.25
 QUIET_MODULES = 2
-#: Gap between the QR's quiet zone and the text column, mm (labels.md: text 0.5 mm
-#: beyond a 2-module quiet zone did not disturb decoding).
+#: Gap between the QR's quiet zone and the text column, mm (docs/sources.md §9.4: text
+#: 0.5 mm beyond a 2-module quiet zone did not disturb decoding).
 QR_TEXT_GAP_MM = 0.5
 #: The QR may take at most this share of the padded label width.
 QR_MAX_WIDTH_SHARE = 0.62

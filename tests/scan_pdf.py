@@ -2,7 +2,8 @@
 
 Pages are rasterised with pypdfium2 and every QR code is decoded with
 zxing-cpp; only texts that look like our label URLs count (zxing-cpp 3.x may
-report a bogus extra symbol read inside a finder pattern, reference/labels.md §3).
+report a bogus extra symbol read inside a finder pattern, zxing-cpp issue #1162;
+docs/sources.md §9.4).
 """
 from __future__ import annotations
 

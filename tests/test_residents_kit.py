@@ -18,7 +18,7 @@ from .conftest import TODAY
 
 D = Decimal
 
-#: The 11 items of the national basic list (应急管理部, 2020-11-29), standards.md §1.1.
+#: The 11 items of the national basic list (应急管理部, 2020-11-29).
 NATIONAL_2020 = ["饮用水", "方便食品", "灭火器和灭火毯", "呼吸面罩", "手电筒", "多功能小刀", "收音机", "救生哨子",
                  "外用药品", "消毒湿纸巾", "医用外科口罩"]
 

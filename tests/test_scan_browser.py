@@ -2,7 +2,7 @@
 
 * a keyboard-wedge scanner (characters typed fast, then Enter) → batch page → issue;
 * the camera path: Chromium's fake camera plays a video of a printed label
-  (reference/web.md §4); BarcodeDetector is absent on desktop Linux, so the
+  (docs/sources.md §9.6); BarcodeDetector is absent on desktop Linux, so the
   ZXing decoder served from node_modules reads it;
 * a stocktake with one missing and one unexpected batch, confirmed through the ledger.
 """

@@ -3,7 +3,7 @@
 Runs in its own process, ``flask --app app scheduler`` (APScheduler 3
 BlockingScheduler, in-memory job store, jobs defined here with stable ids,
 times in ``TIMEZONE``, default Asia/Shanghai) — never inside web workers,
-where every worker would run every job (reference/web.md §3, design notes).
+where every worker would run every job (measured: docs/sources.md §9.2).
 ``create_app`` does not start it.  Every job is safe to run twice and
 computes its work from database state, so a second scheduler started by
 mistake creates nothing twice and a missed slot is caught up:

@@ -47,7 +47,7 @@ from inventory.users.models import User
 
 
 class AlertState(str, enum.Enum):
-    """Alert states (glossary 预警 / 叫应): open → acknowledged → resolved."""
+    """Alert states (预警 alert / 叫应 call and respond): open → acknowledged → resolved."""
 
     OPEN = "open"
     ACKNOWLEDGED = "acknowledged"
@@ -265,7 +265,7 @@ class Inspection(db.Model):
     never changes quantities.  The newest inspection date is mirrored in
     ``Batch.last_inspected_on`` by :func:`inventory.alerts.services.rules.record_inspection`.
     Source: GB 50444-2008 asks for monthly extinguisher checks with complete
-    records on file (reference/standards.md §5.1).
+    records on file.
     """
 
     __tablename__ = "inspection"

@@ -1,7 +1,8 @@
 """Random label codes: 12 upper-case base32 characters (A–Z, 2–7), 60 random bits.
 
 Upper-case base32 keeps a QR URL in alphanumeric mode, which gives a smaller
-symbol for the same error-correction level (reference/labels.md §4), and the
+symbol for the same error-correction level (ISO/IEC 18004; measured in
+docs/sources.md §9.5), and the
 alphabet has no 0/1/8/9 to confuse with O/I/B/g when typed by hand.
 
 Every code that reaches the server (scanned, typed, in a URL) goes through

@@ -45,6 +45,11 @@ class Settings:
         return value if value in self.languages else self.default_locale
 
     @property
+    def password_hash_method(self) -> str:
+        """werkzeug method for new password hashes (``PASSWORD_HASH_METHOD``), default scrypt."""
+        return self._get("PASSWORD_HASH_METHOD", "scrypt")
+
+    @property
     def external_url(self) -> str:
         """Base URL the app is reached at (``EXTERNAL_URL``), used in QR codes and digests."""
         return str(self._get("EXTERNAL_URL", "http://127.0.0.1:5000")).rstrip("/")

@@ -3,7 +3,7 @@
 The checklist is data, edited by the emergency office like a standard list:
 
 * :class:`KitSource` — where a line comes from: an official list or standard (with the
-  confidence label of ``shared/reference/standards.md``: V, S, R) or the subdistrict's own
+  confidence label of ``docs/sources.md``: V, S, R) or the subdistrict's own
   suggestion (``official`` false, shown as 街道建议).
 * :class:`KitItem` — one line: names and purpose in Chinese and English, the version it
   belongs to (basic / extended), an optional special group (older people, infants,
@@ -58,7 +58,7 @@ class KitPer(str, enum.Enum):
 
 
 class KitConfidence(str, enum.Enum):
-    """Confidence label of a source (shared/reference/standards.md): V full list read in a copy
+    """Confidence label of a source (docs/sources.md): V full list read in a copy
     of the official text; S news report or repost; R assembled from fragments; N not
     applicable (the subdistrict's own suggestion)."""
 

@@ -58,7 +58,8 @@ class ListAuthority(str, enum.Enum):
     * ``official`` — published by a government body; the version cites its source;
     * ``local`` — the subdistrict's or the armed forces department's own standard;
     * ``illustrative`` — an example set by the subdistrict, **not** an official standard
-      (shared/reference/standards.md: no Shanghai street-level list with quantities was found).
+      (no Shanghai or Pudong list with quantities for street-level stores was found;
+      docs/sources.md §2).
     """
 
     OFFICIAL = "official"

@@ -35,7 +35,7 @@ from inventory.core.types import Quantity, _enum, utcnow
 
 
 class LocationKind(str, enum.Enum):
-    """Kinds of storage location (glossary: 储备库 / 民防仓库 / 居民区储备点 / 协议储备)."""
+    """Kinds of storage location: 储备库 depot / 民防仓库 civil-defence warehouse / 居民区储备点 / 协议储备."""
 
     DEPOT = "depot"
     CIVIL_DEFENCE = "civil_defence"
@@ -53,7 +53,7 @@ class BatchSource(str, enum.Enum):
 
 
 class MovementKind(str, enum.Enum):
-    """Ledger movement kinds (glossary: 入库 / 出库 / 调拨 / 盘盈盘亏 / 报废 / 冲销)."""
+    """Ledger movement kinds: 入库 / 出库 / 调拨 / 盘盈盘亏 / 报废 / 冲销."""
 
     RECEIVE = "receive"
     ISSUE = "issue"

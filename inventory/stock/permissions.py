@@ -1,9 +1,30 @@
-"""Who may do what with a location's stock: object-level checks on locations, batches, movements and documents."""
+"""Who may do what with a location's stock: object-level checks on locations, batches, movements
+and documents, checked on the server for every one of them.
+
+Route-level roles are declared with :func:`inventory.web.access.access` (deny by default);
+:func:`inventory.stock.access.require` applies :func:`allowed_actions` in a view (404 or 403).
+
+Rules (the roles by their field names; duties from the Lujiazui subdistrict work plan,
+浦陆街办〔2024〕5号):
+
+* ``admin`` (应急办) — sees everything and manages users and configuration; may
+  book at every location except civil-defence ones unless assigned to them,
+  because the work plan gives the civil-defence warehouse to the armed forces
+  department (武装部), and nobody else changes its stock.
+* ``keeper`` — books receive, issue, transfer, adjust, dispose and reversals at
+  assigned locations; may see item totals at other non-civil-defence locations
+  when arranging a transfer.
+* ``civil_defence`` (武装部) — reads and counts civil-defence locations, nothing else.
+* ``residential`` — a residential manager: their own storage point(s).
+* ``viewer`` — read-only everywhere (auditors, leaders).
+"""
 from __future__ import annotations
+
 from typing import Iterable
+
 from inventory.core.db import db
-from inventory.stock.models import Location, LocationKind
 from inventory.core.policy import Role
+from inventory.stock.models import Location, LocationKind
 from inventory.users.models import User
 
 
@@ -54,8 +75,9 @@ def may_change_stock_at(user: User, location: Location) -> bool:
     (the destination of a transfer, the legs of a reversal).
 
     Civil-defence stock is changed only by those who may book there — the
-    armed forces department owns it (users.md: "nobody else may change its
-    stock"); any other location may receive transfers from any booker.
+    Lujiazui subdistrict work plan gives the civil-defence warehouse to the
+    armed forces department (武装部); any other location may receive transfers
+    from any booker.
     """
     if location.kind != LocationKind.CIVIL_DEFENCE:
         return True

@@ -1,22 +1,8 @@
-"""Who may do what: route-level roles and object-level checks on locations.
+"""Sign-in sessions: who the request's user is, and starting and ending their session.
 
-Deny by default: every route must declare its audience with :func:`access`
-(``public=True`` for residents' pages); :func:`enforce_declared_access` refuses
-any endpoint that did not.  Object-level rules live in :func:`allowed_actions`
-and are checked on the server for every location, batch, movement and document.
-
-Rules (issue "Web app for keepers and the office", glossary roles):
-
-* ``admin`` (应急办) — sees everything and manages users and configuration; may
-  book at every location except civil-defence ones unless assigned to them,
-  because the armed forces department owns that stock ("nobody else may change
-  its stock", users.md).
-* ``keeper`` — books receive, issue, transfer, adjust, dispose and reversals at
-  assigned locations; may see item totals at other non-civil-defence locations
-  when arranging a transfer.
-* ``civil_defence`` (武装部) — reads and counts civil-defence locations, nothing else.
-* ``residential`` — a residential manager: their own storage point(s).
-* ``viewer`` — read-only everywhere (auditors, leaders).
+A session stores ``user id : session version : sign-in time``; raising the user's session
+version (:func:`inventory.users.services.accounts.end_sessions`) ends every session and
+remember cookie of that user at once (OWASP ASVS 3.3).
 """
 from __future__ import annotations
 
@@ -28,12 +14,6 @@ from flask_login import login_user
 from inventory.core.db import db
 from inventory.web.extensions import login_manager
 from inventory.users.models import User
-
-
-
-
-
-
 
 
 #: Session keys that survive signing in (everything else, the CSRF token included, is dropped).
@@ -89,21 +69,5 @@ def start_session(user: User, *, remember: bool = False) -> None:
     clear_session()
     user._session_token = None  # a new identity with the current session version and time
     login_user(user, remember=remember)
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 

@@ -150,7 +150,7 @@
       if (!self.stream) { return; }
       var reader = new ZXing.BrowserQRCodeReader(undefined, { delayBetweenScanAttempts: 120 });
       return reader.decodeFromStream(self.stream, self.video, function (result) {
-        // zxing may report a bogus extra symbol (reference/labels.md §3): only our codes count.
+        // zxing may report a bogus extra symbol (zxing-cpp issue #1162; docs/sources.md §9.4): only our codes count.
         if (result && codeFrom(result.getText())) { self.accept(result.getText()); }
       }).then(function (controls) {
         if (self.stream) { self.controls = controls; } else { controls.stop(); }

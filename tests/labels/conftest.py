@@ -137,8 +137,8 @@ def decoded_by_cell(pdf: bytes, layout: Layout, dpi: int, thermal: bool) -> list
     """Per page: {position: [decoded payloads]} for every QR found.
 
     Only texts starting with the app's URL scheme count: zxing-cpp 3.x can report a
-    bogus extra code read from inside a finder pattern (labels.md section 3,
-    zxing-cpp issue #1162), which never looks like one of our URLs.
+    bogus extra code read from inside a finder pattern (zxing-cpp issue
+    #1162; docs/sources.md §9.4), which never looks like one of our URLs.
     """
     pages = []
     for img in rasterise(pdf, dpi, thermal):

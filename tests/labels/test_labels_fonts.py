@@ -109,7 +109,7 @@ def test_missing_glyphs_and_check_text():
 
 def test_register_fonts_refuses_to_alias_another_file(tmp_path, built_font):
     """A different file with our PostScript name registered first would make reportlab
-    print with it silently (labels.md, _dynFaceNames); register_fonts must refuse.
+    print with it silently (docs/sources.md §9.3, _dynFaceNames); register_fonts must refuse.
     Run in a fresh interpreter: registration is process-wide."""
     tiny = fonts.build_font(tmp_path / "other.ttf", codepoints=[ord(c) for c in "AB"])
     script = (

@@ -326,7 +326,7 @@ def test_qr_is_one_path_in_module_units(pdftools):
         for n in [next((k for k in range(c0, len(row)) if not row[k]), len(row)) - c0]
     }
     assert {(int(r), int(c), int(n)) for c, r, n in rects} == runs
-    assert len(matrix) == 29  # version 3 for an upper-case URL at level Q (labels.md section 4)
+    assert len(matrix) == 29  # version 3 for an upper-case URL at level Q (docs/sources.md §9.5)
 
 
 # ----------------------------------------------------------------------------- calibration

@@ -1,8 +1,7 @@
 """Daily digests: one message per person (and one for the office webhook) per day, never one per batch.
 
-Why: the emergency office "needs one morning digest, not a hundred e-mails",
-and users of other systems complained of alerts that arrive "as a flood of one
-message per item" (users.md).  A digest lists the alerts raised (opened,
+Why: the emergency office reads one digest in the morning, and alerts that come
+as a flood of one message per item stop being read.  A digest lists the alerts raised (opened,
 reopened or escalated) since the recipient's previous digest at the locations
 the recipient may see — the same scoping as the web pages
 (:func:`inventory.stock.permissions.visible_location_ids`) — and counts everything still
@@ -11,7 +10,7 @@ outstanding.  Nothing new, no message.
 Digests are written to the :class:`~inventory.alerts.models.Notification` outbox in
 the run's transaction, unique per (channel, recipient, day), in the
 recipient's language (``User.locale``, default Simplified Chinese), and sent
-only after that transaction committed (reference/web.md §3).  Delivery claims
+only after that transaction committed (measured: docs/sources.md §9.2).  Delivery claims
 each row with a conditional UPDATE, so two senders never send the same row;
 a failed send stays pending with its error and is retried with back-off.
 """

@@ -2,7 +2,7 @@
 
 Source: GB 50444-2008 asks for a monthly check of every extinguisher and
 complete inspection records on file; property-management practice asks for
-generator test runs every half month with a run log (reference/standards.md §5).
+generator test runs every half month with a run log (a practice, not a standard).
 An inspection is an append-only record and never a stock movement: it changes
 no quantity.  Recording one updates ``Batch.last_inspected_on`` (the newest
 inspection date), which the ``inspection_due`` rule reads, and resolves the

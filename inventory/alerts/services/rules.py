@@ -1,13 +1,13 @@
 """Alert rules and the engine that turns their findings into alert records.
 
-Why: the subdistrict work plan asks for daily maintenance and renewal so that
-stock "can be dispatched and works when used" (调得出、用得上,
-reference/lujiazui.md); users of other systems complained that expiry and
-low-stock alerts never arrived or came as a flood (users.md).  So every rule is
+Why: the Lujiazui subdistrict work plan (浦陆街办〔2024〕5号) asks for daily
+maintenance and renewal so that stock "can be dispatched and works when used"
+(调得出、用得上), and an alert helps only if it arrives, once, without a flood
+around it.  So every rule is
 a plain function of ``today`` evaluated from database state, and each
 condition is one :class:`~inventory.alerts.models.Alert` row, unique per
 (rule, subject): a rerun, a missed day caught up or a second scheduler creates
-nothing twice (reference/web.md §3).
+nothing twice (measured: docs/sources.md §9.2).
 
 A rule is registered with :func:`rule` and yields, for ``today``, either
 SQLAlchemy ``Select`` statements with the columns of :data:`FINDING_COLUMNS`
@@ -211,7 +211,8 @@ def expired(today: dt.date) -> Iterator[Select]:
     """Batches with stock whose expiry date is before ``today`` (the expiry day itself is still usable).
 
     Source: expired stock does not count towards a standard and must be
-    replaced (design notes; 民政部 relief-reserve rules on scrapping).
+    replaced (the work plan's 用得上; the 民政部 central relief-reserve rules
+    scrap unusable stock after approval).
     """
     yield _batch_base().add_columns(*_batch_columns(literal(0), Batch.expires_on)).where(
         Batch.expires_on.is_not(None), Batch.expires_on < today)
@@ -241,7 +242,7 @@ def inspection_due(today: dt.date) -> Iterator[Select]:
     item's ``inspection_interval_days`` ago.
 
     Source: monthly extinguisher checks (GB 50444-2008); generator test runs
-    every half month (property-management practice, reference/standards.md §5).
+    every half month (property-management practice, not a standard).
     """
     last = func.coalesce(Batch.last_inspected_on, Batch.received_on)
     yield (_batch_base().join(Item, Item.id == Batch.item_id)
@@ -256,7 +257,7 @@ def inspection_due(today: dt.date) -> Iterator[Select]:
 def inspection_failed(today: dt.date) -> Iterator[Select]:
     """Equipment batches with stock whose latest inspection (by date, then record) found a defect.
 
-    Source: "用得上" — equipment must work when used (reference/lujiazui.md).
+    Source: "用得上" — equipment must work when used (the Lujiazui subdistrict work plan).
     """
     ranked = select(
         Inspection.batch_id, Inspection.result, Inspection.inspected_on,
@@ -274,8 +275,9 @@ def contract_ending(today: dt.date) -> Iterator[Select]:
     """Agreement reserves (协议储备) whose contract ends within ``ALERT_CONTRACT_LEAD_DAYS``
     (default 90, 30 and 7 days) or has ended; ``level`` is the stage (0 once ended).
 
-    Source: agreement reserves are held under a contract (reference/standards.md §6,
-    reserve modes); an ended contract silently removes that stock.
+    Source: agreement reserves (协议储备, one of the reserve modes of the 2024 national
+    guidance, 国防减救办发〔2024〕13号) are held under a contract; an ended contract
+    silently removes that stock.
     """
     leads = parse_lead_days(settings.current().contract_lead_days,
                             field="ALERT_CONTRACT_LEAD_DAYS")
@@ -320,8 +322,9 @@ def not_counted(today: dt.date) -> Iterator[Finding]:
     (盘点) is ``ALERT_NOT_COUNTED_DAYS`` (default 31) or more days ago, or that were never
     counted.  Agreement reserves are counted by their enterprise, not here.
 
-    Source: monthly 盘点 is the practice of local flood-control depots and the usual
-    stock-keeping rule (reference/standards.md §6); 实物、标签、账目相符 needs regular counts.
+    Source: the 民政部 central relief-reserve rules ask for regular counts (定期盘库) so
+    that goods, labels and books agree (实物、标签、账目相符), without an interval; local
+    flood-control depots count monthly.
     """
     from inventory.stocktake.services.queries import last_counted
 

@@ -77,9 +77,10 @@ from inventory.core.quantities import parse_quantity_text
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "data" / "checklist.yaml"
 FILE_FORMAT = "kit-checklist/1"
 
-#: Allowed ranges of the household inputs (inclusive).  Days: the national list asks for
-#: 3 days; the Red Cross relief family kit covers 2 weeks (standards.md §1.6), so more than
-#: 14 days is not a household emergency store.  Beyond 20 people it is not a household.
+#: Allowed ranges of the household inputs (inclusive).  Days: the national basic list
+#: (应急管理部, 2020) asks for 3 days; the Red Cross Society of China's relief family kit
+#: (救灾家庭包) keeps a family of four for 2 weeks, so more than 14 days is not a household
+#: emergency store.  Beyond 20 people it is not a household.
 LIMITS = {"people": (1, 20), "older": (0, 20), "infants": (0, 20), "chronic": (0, 20), "pets": (0, 10),
           "days": (1, 14)}
 DEFAULT_DAYS = 3

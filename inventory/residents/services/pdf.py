@@ -11,7 +11,7 @@ a Noto Sans SC subset), and every string is checked first with
 
 The basic checklist must fit one A4 page (the issue "Residents"): it is laid out at full
 size and, if it runs over, again at smaller scales (down to 70 %) until it fits.
-The poster's QR code is drawn as vectors (one path of merged runs, labels.md §2) from
+The poster's QR code is drawn as vectors (one path of merged runs, measured in docs/sources.md §9.4) from
 :func:`labels.qr_matrix` (``qrcode`` package, error correction Q).
 """
 from __future__ import annotations

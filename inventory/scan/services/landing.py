@@ -6,7 +6,7 @@ code (``inventory.core.codes``) is also printed as text for manual entry.
 The scheme and host are written in upper case (they are case-insensitive,
 RFC 3986 §3.1 and §3.2.2) so that the whole URL fits the QR alphanumeric mode,
 one symbol version smaller than byte mode at the same error-correction level
-(reference/labels.md §4); a path prefix keeps its case because paths are
+(ISO/IEC 18004; measured in docs/sources.md §9.5); a path prefix keeps its case because paths are
 case-sensitive.
 
 Codes are random and unguessable (60 bits) and unique within each table; the

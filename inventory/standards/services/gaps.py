@@ -17,8 +17,9 @@ Rules (issue "Standard lists and gap analysis: what each location must hold, and
   location without the number a basis needs gets a warning and an *unknown* requirement,
   never a silent zero.
 * **Usable on hand.**  Book stock of batches that are not expired on the report date
-  (``expires_on < date`` is expired; the expiry day itself still counts — design.md: "Expired
-  stock does not count towards meeting a standard list").  Of the usable stock, the part near
+  (``expires_on < date`` is expired; the expiry day itself still counts).  Expired stock never
+  meets a standard: the Lujiazui subdistrict work plan wants stock that works when used
+  (用得上).  Of the usable stock, the part near
   expiry is shown apart as *near expiry* (it still counts).  Both are the one rule of
   :mod:`inventory.stock.services.expiry` (category lead days, else the item's ``warning_days``),
   which the pages and alerts use too.

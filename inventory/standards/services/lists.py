@@ -1,7 +1,8 @@
 """Standard lists: create and version them, assign them to locations, override single lines.
 
-Who may change what (issue "Standard lists and gap analysis"; users.md): the emergency
-office (``admin``) edits every list, assigns lists and overrides lines; the armed forces
+Who may change what (the Lujiazui subdistrict work plan gives the civil-defence warehouse to
+the armed forces department; docs/sources.md §2): the emergency office (``admin``) edits
+every list, assigns lists and overrides lines; the armed forces
 department (``civil_defence``) owns the civil-defence list and may edit that one only (its
 lines and version notes, not its code, kind or authority).  Everybody signed in may read lists.
 

@@ -5,8 +5,9 @@ Every page, count, report and alert asks this module, so that an alert that says
 the batch page, the dashboard count, the alert centre and the gap report agree.
 
 **Expired.**  ``expires_on < day``: the expiry date is the last usable day (有效期至), so the
-expiry day itself is still usable (design notes: expired stock does not count towards a
-standard; 民政部 relief-reserve rules on scrapping).
+expiry day itself is still usable.  Expired stock does not count towards a standard (the
+Lujiazui subdistrict work plan wants stock that works when used, 用得上) and is scrapped after
+approval (the 民政部 central relief-reserve rules).
 
 **Near expiry.**  Not expired and ``expires_on - day <= window``, where the *window* (how
 many days ahead near expiry starts) is, for a batch of item *I* in category *C*:
@@ -16,8 +17,8 @@ many days ahead near expiry starts) is, for a batch of item *I* in category *C*:
    are ``00`` is the parent), when such a list exists;
 2. otherwise the item's own ``Item.warning_days``.
 
-Why the category wins: lead days are the emergency office's rotation plan (轮换, the work
-plan's "daily maintenance and renewal", reference/lujiazui.md) set once per category for
+Why the category wins: lead days are the emergency office's rotation plan (轮换, the Lujiazui
+subdistrict work plan's "daily maintenance and renewal") set once per category for
 every item in it, with stages (90, 30, 7 days) that alerts escalate through; an item's
 ``warning_days`` is the default for items whose category has no plan (30 days unless the
 catalogue says otherwise).  The stage reached (the smallest lead the days left are within)
@@ -263,7 +264,8 @@ def expiry_from_shelf_life(produced_on: dt.date, *, days: int | None = None,
     "有效期若标注到日，应当为起算日期对应年月日的前一天" (the expiry date is the day before the
     corresponding date, counted from the production date); for a month without the
     corresponding day, 《中华人民共和国民法典》 art. 202: "没有对应日的，月末日为期间的最后一日"
-    (the month's last day ends the period).  reference/standards.md states no counting rule.
+    (the month's last day ends the period).  No emergency-supply rule of its own on counting a
+    shelf life was found, so these general rules apply.
 
     Raises ValueError unless exactly one of ``days`` / ``months`` is a positive int.
     """

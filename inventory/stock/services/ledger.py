@@ -10,16 +10,20 @@ nothing was changed.
 Why conditional updates: ``UPDATE batch SET qty = qty - :n WHERE id = :id AND
 qty >= :n`` is correct under concurrent writers on both SQLite (with a busy
 timeout) and PostgreSQL, while read-then-write loses updates and
-``with_for_update`` is silently dropped on SQLite (reference/web.md §2).
+``with_for_update`` is silently dropped on SQLite (measured: docs/sources.md §9.1).
 
 Domain rules and their sources:
 
 * issue nearest expiry first (FEFO, 近效期先出) unless the keeper names a batch;
-  the choice is recorded in ``Movement.fefo_override`` (design notes);
+  the choice is recorded in ``Movement.fefo_override`` so an audit sees why a batch
+  was skipped (rotation, 轮换, under the Lujiazui subdistrict work plan's daily
+  maintenance and renewal);
 * expired stock is never issued — it is disposed (报废) after approval
-  (民政部 中央级救灾储备物资 rules: damaged items are scrapped only after approval);
+  (the 民政部 central relief-reserve rules, 中央级救灾储备物资: damaged items are
+  scrapped only after approval);
 * a mistake is undone by a reversing movement that points at the original,
-  never by editing or deleting (台账 rules: 实物、标签、账目相符);
+  never by editing or deleting (the same rules: goods, labels and books agree,
+  实物、标签、账目相符);
 * quantities keep the unit's precision, as Decimal, never float.
 """
 from __future__ import annotations

@@ -11,11 +11,11 @@ Rules and where they come from:
 
 * book stock, labels and physical stock must agree (账实相符); differences are
   reconciled by adjustment movements (盘盈 / 盘亏) through the ledger, never by
-  editing a quantity (design notes, "Domain rules"; reference/standards.md
-  ledger rules);
+  editing a quantity (the 民政部 central relief-reserve rules: goods, labels and
+  books agree, 实物、标签、账目相符, and stock is counted regularly);
 * one line per batch in a count: a batch scanned twice updates its line (or
-  adds to it on request) — duplicate lines are impossible (unique constraint;
-  users.md: "duplicate lines in a count");
+  adds to it on request) — duplicate lines are impossible (unique constraint):
+  a batch counted on two lines would be booked twice;
 * the difference booked is ``counted − book stock when the line was counted``,
   so stock issued after a batch was counted is not booked again as a shortage;
 * *missing* batches (booked here, not counted) are left as booked unless the
