@@ -4,7 +4,7 @@ import sys
 import click
 from flask.cli import AppGroup
 from inventory.core.db import db
-from inventory.core.errors import DomainError
+from inventory.web.transaction import command_transaction
 
 
 users_cli = AppGroup("users", help="Create and manage user accounts.")
@@ -22,14 +22,9 @@ def users_create_command(username, role, locations, name, email, password) -> No
     """Create USERNAME with ROLE, assigned to the given location codes."""
     from inventory.admin.services import create_user
 
-    try:
+    with command_transaction(prefix=f"Cannot create {username}: "):
         user = create_user(username=username, password=password, role=role, display_name=name,
                            location_codes=list(locations), email=email)
-        db.session.commit()
-    except DomainError as err:
-        db.session.rollback()
-        click.echo(f"Cannot create {username}: {err}", err=True)
-        sys.exit(1)
     where = ", ".join(l.code for l in user.locations) or "all locations (by role)"
     click.echo(f"Created {user.username} ({user.role.value}) for {where}.")
 
@@ -56,13 +51,8 @@ def users_set_password_command(username, password) -> None:
     if user is None or user.role.value == "system":
         click.echo(f"No user {username}.", err=True)
         sys.exit(1)
-    try:
+    with command_transaction():
         set_password(user, password)
-    except DomainError as err:
-        db.session.rollback()
-        click.echo(str(err), err=True)
-        sys.exit(1)
-    db.session.commit()
     click.echo(f"Password of {username} changed.")
 
 

@@ -18,13 +18,13 @@ from inventory.core.policy import Role
 from inventory.users.models import User
 from inventory.core import clock
 from inventory.stock.services import imports as importer, queries
-from inventory.core.errors import DomainError
 from inventory.admin.services import create_user, update_user, users_with_locations
 from inventory.users.services.accounts import set_password
 from inventory.stock.labels import IMPORT_ACTIONS
 from inventory.users.labels import ROLE_LABELS
 from inventory.web.nav import NavEntry
 from inventory.web.once import one_time
+from inventory.web.transaction import form_status, view_transaction
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 NAV = [
@@ -58,21 +58,15 @@ def user_new():
     """Create an account (password required, at least 8 characters)."""
     form = _user_form()
     if form.validate_on_submit():
-        try:
+        with view_transaction(form) as tx:
             codes = [l.code for l in queries.active_locations(set(form.locations.data))]
             user = create_user(username=form.username.data, password=form.password.data or "",
                                role=form.role.data, display_name=form.display_name.data or "",
                                location_codes=codes, email=form.email.data or "")
-            db.session.commit()
-        except DomainError as err:
-            db.session.rollback()
-            field = getattr(form, err.field or "", None)
-            (field.errors.append if field is not None else form.form_errors.append)(str(err))
-        else:
+        if tx.committed:
             flash(_("User %(name)s created.", name=user.username), "success")
             return redirect(url_for("admin.users"))
-    status = 422 if request.method == "POST" else 200
-    return render_template("users/user_form.html", form=form, user=None), status
+    return render_template("users/user_form.html", form=form, user=None), form_status()
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -91,25 +85,19 @@ def user_edit(user_id: int):
     form = _user_form(user)
     if form.validate_on_submit():
         version = user.session_version
-        try:
+        with view_transaction(form) as tx:
             update_user(user, display_name=form.display_name.data or "", email=form.email.data or "",
                         role=form.role.data, location_ids=form.locations.data, active=form.active.data,
                         acting=current_user)
             if form.password.data:
                 set_password(user, form.password.data)
-            db.session.commit()
-        except DomainError as err:
-            db.session.rollback()
-            field = getattr(form, err.field or "", None)
-            (field.errors.append if field is not None else form.form_errors.append)(str(err))
-        else:
+        if tx.committed:
             if user.id == current_user.id and user.session_version != version:
                 # Their own password changed: every other session ended, this one starts anew.
                 start_session(user, remember=current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in request.cookies)
             flash(_("User %(name)s saved.", name=user.username), "success")
             return redirect(url_for("admin.users"))
-    status = 422 if request.method == "POST" else 200
-    return render_template("users/user_form.html", form=form, user=user), status
+    return render_template("users/user_form.html", form=form, user=user), form_status()
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -129,18 +117,13 @@ def import_data():
         if kind == "stock":
             kwargs = {"user": current_user, "today": clock.local_today()}
         dry = not form.confirm.data
-        try:
+        with view_transaction(form, field="file") as tx:
             report = importer.IMPORTERS[kind](upload.filename, upload.read(), dry_run=dry, **kwargs)
-        except DomainError as err:
-            db.session.rollback()
-            form.file.errors = list(form.file.errors) + [str(err)]
-        else:
-            if report.ok and not dry:
-                db.session.commit()
-                form.request_token.data = new_token()  # the page's form may import another file
-                flash(_("Imported: %(counts)s.", counts=", ".join(
-                    f"{IMPORT_ACTIONS.get(k, k)} {v}" for k, v in sorted(report.counts().items()))), "success")
-            else:
-                db.session.rollback()
-    status = 422 if request.method == "POST" and (report is None or not report.ok) else 200
-    return render_template("stock/import.html", form=form, report=report), status
+            if dry or not report.ok:
+                tx.discard()
+        if tx.committed:
+            form.request_token.data = new_token()  # the page's form may import another file
+            flash(_("Imported: %(counts)s.", counts=", ".join(
+                f"{IMPORT_ACTIONS.get(k, k)} {v}" for k, v in sorted(report.counts().items()))), "success")
+    return render_template("stock/import.html", form=form, report=report), form_status(
+        refused=report is None or not report.ok)

@@ -14,7 +14,7 @@ from flask.cli import AppGroup
 from inventory.core.db import db
 from inventory.alerts.services import rules as alerts
 from inventory.core import clock
-from inventory.core.errors import DomainError
+from inventory.web.transaction import command_transaction
 
 alerts_cli = AppGroup("alerts", help="Alert rules, digests and their delivery.")
 EVENTS = ("opened", "escalated", "reopened", "resolved")
@@ -94,13 +94,8 @@ def lead_times_command(category_code: str | None, days: str | None) -> None:
     from inventory.stock.models import Category
 
     if category_code is not None and days is not None:
-        try:
+        with command_transaction(prefix="Cannot set lead days: ", exit_code=2):
             category = alerts.set_category_lead_days(category_code, days)
-            db.session.commit()
-        except DomainError as err:
-            db.session.rollback()
-            click.echo(f"Cannot set lead days: {err}", err=True)
-            sys.exit(2)
         click.echo(f"{category.code} {category.name_zh}: {category.expiry_lead_days or 'item warning days'}")
         return
     effective = alerts.lead_days_by_category()

@@ -33,6 +33,7 @@ from inventory.core.db import db
 from inventory.alerts.models import JobState, Notification
 from inventory.alerts.services import rules as alerts, digests
 from inventory.core import clock
+from inventory.core.transaction import unit_of_work
 from inventory.alerts.services.channels import ChannelError, send
 
 log = logging.getLogger(__name__)
@@ -74,18 +75,14 @@ def run_alerts(today: dt.date, *, dry_run: bool = False, deliver_now: bool = Tru
     back and propagates.
     """
     now = clock.now_utc()
-    try:
+    with unit_of_work(dry_run=dry_run):
         run = alerts.begin_run(alerts.ALERT_JOB_ID, now)
         summary = alerts.run_rules(today, run=run, now=now)
         written = digests.build_digests(today, run, now, render=mail.RENDERER)
         alerts.finish_run(alerts.ALERT_JOB_ID, clock.now_utc(), today, _summary_text(summary, written))
-    except BaseException:
-        db.session.rollback()
-        raise
     if dry_run:
-        db.session.rollback()
         return RunReport(summary, written, None, True)
-    db.session.commit()
+    # Delivery only after the commit: a digest is sent only once it is stored.
     delivery = deliver_due() if deliver_now else None
     return RunReport(summary, written, delivery, False)
 
@@ -100,22 +97,26 @@ def _summary_text(summary: alerts.RunSummary, written: digests.DigestReport) -> 
 def deliver_due(limit: int = 50) -> DeliveryReport:
     """Send every outbox message that is due, ``limit`` at a time: claim and commit, send, record
     the outcome and commit per message.  A channel that is down leaves the message pending with
-    its error (logged) for the next pass; nothing is lost.  The report counts what still waits."""
+    its error (logged) for the next pass; nothing is lost.  The report counts what still waits.
+
+    One unit of work per step, on purpose: the claim is committed before anything is sent (a
+    second scheduler then skips those messages), and each outcome as soon as it is known (a
+    crash later cannot make a sent digest go out again)."""
     report = DeliveryReport()
     token = uuid.uuid4().hex
     config = current_app.config
     while True:
-        ids = digests.claim_due(clock.now_utc(), token, limit)
-        db.session.commit()
+        with unit_of_work():
+            ids = digests.claim_due(clock.now_utc(), token, limit)
         for message_id in ids:
-            message = db.session.get(Notification, message_id)
-            error = None
-            try:
-                send(message, config)
-            except ChannelError as exc:
-                error = str(exc)
-            outcome = digests.record_outcome(message_id, token, error, clock.now_utc())
-            db.session.commit()
+            with unit_of_work():
+                message = db.session.get(Notification, message_id)
+                error = None
+                try:
+                    send(message, config)
+                except ChannelError as exc:
+                    error = str(exc)
+                outcome = digests.record_outcome(message_id, token, error, clock.now_utc())
             if outcome is None:
                 continue
             if error is None:
@@ -132,8 +133,8 @@ def deliver_due(limit: int = 50) -> DeliveryReport:
                     log.warning("digest %s not sent (attempt %s, next at %s UTC): %s", message_id,
                                 outcome.attempts, outcome.next_attempt_at, error)
         if len(ids) < limit:
-            report.waiting, report.next_attempt_at = digests.waiting()
-            db.session.commit()
+            with unit_of_work():
+                report.waiting, report.next_attempt_at = digests.waiting()
             return report
 
 

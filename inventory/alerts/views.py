@@ -33,6 +33,7 @@ from inventory.web.nav import NavEntry
 from inventory.web.redirects import safe_next
 from inventory.web.once import one_time
 from inventory.stock.views.stock import batch_or_404
+from inventory.web.transaction import form_status, view_transaction
 
 bp = Blueprint("alerts", __name__)
 NAV = [NavEntry("alerts.index", _l("Alerts"), STAFF, 15)]
@@ -63,6 +64,11 @@ def _alert_or_404(alert_id: int) -> Alert:
         abort(404)
     require(VIEW, alert.location)
     return alert
+
+
+def _flash_refusal(err: DomainError) -> None:
+    """Flash a refused change: "already done" as information, anything else as a warning."""
+    flash(str(err), "info" if isinstance(err, AlreadyDone) else "warning")
 
 
 def _safe_back(default: str) -> str:
@@ -131,12 +137,9 @@ def acknowledge_many():
     if not form.validate_on_submit():
         flash(_("Tick the alerts to acknowledge first."), "warning")
         return redirect(back)
-    try:
+    with view_transaction(category="warning") as tx:
         done = alert_service.acknowledge_many(form.alert_ids.data or [], current_user, clock.now_utc())
-        db.session.commit()
-    except DomainError as err:
-        db.session.rollback()
-        flash(str(err), "warning")
+    if not tx.committed:
         return redirect(back)
     if done.acknowledged:
         flash(_("%(n)s alerts acknowledged.", n=len(done.acknowledged)), "success")
@@ -166,16 +169,9 @@ def acknowledge(alert_id: int):
     """Acknowledge (叫应) an open alert: who and when are kept.  404 if not visible; an alert
     already acknowledged or resolved is left as it is, with a message."""
     alert = _alert_or_404(alert_id)
-    try:
+    with view_transaction(report=_flash_refusal) as tx:
         alert_service.acknowledge(alert, current_user, clock.now_utc())
-        db.session.commit()
-    except AlreadyDone as err:
-        db.session.rollback()
-        flash(str(err), "info")
-    except DomainError as err:
-        db.session.rollback()
-        flash(str(err), "warning")
-    else:
+    if tx.committed:
         flash(_("Alert acknowledged."), "success")
     return redirect(_safe_back(url_for("alerts.detail", alert_id=alert_id)))
 
@@ -191,19 +187,13 @@ def settings():
         form.email_digest.data = wants
         form.locale.data = current_user.locale or "zh_Hans_CN"
     if form.validate_on_submit():
-        try:
+        with view_transaction(form) as tx:
             digests.set_preferences(current_user, email_digest=form.email_digest.data, locale=form.locale.data,
                                     now=clock.now_utc())
-            db.session.commit()
-        except DomainError as err:
-            db.session.rollback()
-            field = getattr(form, err.field or "", None)
-            (field.errors.append if field is not None else form.form_errors.append)(str(err))
-        else:
+        if tx.committed:
             flash(_("Settings saved."), "success")
             return redirect(url_for("alerts.settings"))
-    status = 422 if request.method == "POST" else 200
-    return render_template("alerts/settings.html", form=form, email_on=digests.email_enabled()), status
+    return render_template("alerts/settings.html", form=form, email_on=digests.email_enabled()), form_status()
 
 
 @bp.get("/alerts/messages")
@@ -229,17 +219,10 @@ def resend(notification_id: int):
     if not form.validate_on_submit():
         flash(_("The form is incomplete; reload the page and try again."), "warning")
         return redirect(url_for("alerts.messages"))
-    try:
+    with view_transaction(report=_flash_refusal) as tx:
         digests.resend(notification_id, user=current_user, request_token=form.request_token.data,
                        now=clock.now_utc())
-        db.session.commit()
-    except AlreadyDone as err:
-        db.session.rollback()
-        flash(str(err), "info")
-    except DomainError as err:
-        db.session.rollback()
-        flash(str(err), "warning")
-    else:
+    if tx.committed:
         flash(_("The digest is back in the outbox; it is sent within %(n)s minutes.",
                 n=current_app.config.get("ALERT_DELIVER_EVERY_MINUTES", 10)), "success")
     return redirect(url_for("alerts.messages"))
@@ -269,16 +252,11 @@ def record_inspection(batch_id: int):
     batch = batch_or_404(batch_id, COUNT)
     form = InspectionForm()
     if form.validate_on_submit():
-        try:
+        with view_transaction(form) as tx:
             inspections.record_inspection(batch_id=batch.id, user=current_user, inspected_on=form.inspected_on.data,
                                           result=form.result.data, note=form.note.data or "",
                                           today=clock.local_today(), now=clock.now_utc())
-            db.session.commit()
-        except DomainError as err:
-            db.session.rollback()
-            field = getattr(form, err.field or "", None)
-            (field.errors.append if field is not None else form.form_errors.append)(str(err))
-        else:
+        if tx.committed:
             flash(_("Inspection recorded."), "success")
             return redirect(url_for("alerts.inspections_page", batch_id=batch.id))
-    return _inspections(batch, form, 422)
+    return _inspections(batch, form, form_status())

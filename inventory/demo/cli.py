@@ -1,7 +1,7 @@
 """Command-line interface of the demo data: ``flask --app app seed-demo``."""
 from __future__ import annotations
 import click
-from inventory.core.db import db
+from inventory.web.transaction import command_transaction
 from inventory.core import clock
 
 
@@ -14,8 +14,8 @@ def seed_demo_command(if_empty: bool) -> None:
     from inventory.demo.seed import seed_demo
 
     accounts = bool(current_app.config.get("ALLOW_DEMO_ACCOUNTS"))
-    report = seed_demo(today=clock.local_today(), if_empty=if_empty, with_accounts=accounts)
-    db.session.commit()
+    with command_transaction():
+        report = seed_demo(today=clock.local_today(), if_empty=if_empty, with_accounts=accounts)
     if report.skipped:
         click.echo("Database already has data; demo seed skipped.")
         return

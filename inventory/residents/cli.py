@@ -17,6 +17,7 @@ from flask.cli import AppGroup
 
 from inventory.core.db import db
 from inventory.residents.services import checklist as kit
+from inventory.web.transaction import command_transaction
 
 kit_cli = AppGroup("kit", help="Load or export the family emergency supplies checklist.")
 
@@ -35,16 +36,14 @@ def load_command(file: Path | None, if_empty: bool, dry_run: bool) -> None:
         click.echo("The checklist already has lines; nothing loaded.")
         return
     path = file or kit.DEFAULT_FILE
-    report = kit.import_checklist(path.read_bytes(), apply=not dry_run)
+    with command_transaction(dry_run=dry_run) as tx:
+        report = kit.import_checklist(path.read_bytes(), apply=not dry_run)
+        if not report.ok:
+            tx.discard()
     if not report.ok:
-        db.session.rollback()
         for where, message in report.problems:
             click.echo(f"{where}: {message}", err=True)
         sys.exit(1)
-    if dry_run:
-        db.session.rollback()
-    else:
-        db.session.commit()
     click.echo(f"{'Checked' if dry_run else 'Loaded'} {path}: sources {report.sources_created} new, "
                f"{report.sources_updated} updated; lines {report.items_created} new, {report.items_updated} "
                f"updated, {report.items_deactivated} hidden.")

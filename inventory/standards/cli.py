@@ -22,8 +22,8 @@ from inventory.standards.services import (
     lists as standard_lists,
     gaps as standards,
 )
-from inventory.core.errors import DomainError
 from inventory.users.services.accounts import get_system_user
+from inventory.web.transaction import command_transaction
 
 
 standards_cli = AppGroup("standards", help="Standard lists: load the shipped ones, export, import, report.")
@@ -32,8 +32,8 @@ standards_cli = AppGroup("standards", help="Standard lists: load the shipped one
 @standards_cli.command("load-defaults")
 def load_defaults_command() -> None:
     """Load the shipped standard lists that are not in the database yet (idempotent)."""
-    results = standard_files.load_defaults(user=get_system_user())
-    db.session.commit()
+    with command_transaction():
+        results = standard_files.load_defaults(user=get_system_user())
     for r in results:
         click.echo(f"  {r.code:<22} {r.status}{(': ' + r.detail) if r.detail else ''}")
 
@@ -61,25 +61,20 @@ def export_command(code: str, path: Path, number: int | None) -> None:
 @click.option("--dry-run", is_flag=True, help="Check every field and line; change nothing.")
 def import_command(path: Path, dry_run: bool) -> None:
     """Import a list file as a new list or the next version of the list with its code (all or nothing)."""
-    try:
+    with command_transaction(prefix=f"Cannot import {path.name}: ", exit_code=2, dry_run=dry_run) as tx:
         report = standard_files.import_list(path.name, path.read_bytes(), user=get_system_user(),
                                             dry_run=dry_run)
-    except DomainError as err:
-        db.session.rollback()
-        click.echo(f"Cannot import {path.name}: {err}", err=True)
-        sys.exit(2)
+        if not report.ok:
+            tx.discard()
     if not report.ok:
-        db.session.rollback()
         click.echo(f"{len(report.errors)} problem(s); nothing was saved:", err=True)
         for e in report.errors:
             click.echo(f"  row {e.row} [{e.column}]: {e.message}", err=True)
         sys.exit(1)
     if dry_run:
-        db.session.rollback()
         click.echo(f"Dry run OK: {report.results[0].action} {report.results[0].detail}, "
                    f"{len(report.results) - 1} line(s); nothing was changed.")
     else:
-        db.session.commit()
         click.echo(f"Saved: {report.results[0].action} {report.results[0].detail}, "
                    f"{len(report.results) - 1} line(s).")
 

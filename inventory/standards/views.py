@@ -53,6 +53,7 @@ from inventory.core.errors import AlreadyDone, DomainError
 from inventory.stock.labels import KIND_OF_LOCATION
 from inventory.web.nav import NavEntry
 from inventory.web.once import one_time
+from inventory.web.transaction import form_status, view_transaction
 
 bp = Blueprint("standards", __name__)
 NAV = [
@@ -180,8 +181,9 @@ def _prefill(form: ListForm, lst: StandardList | None, today: dt.date) -> None:
         form.lines.append_entry()
 
 
-def _attach(form: ListForm, positions: list[int], err: standard_lists.ListInvalid) -> None:
-    for index, fname, message in err.problems:
+def _attach(form: ListForm, positions: list[int], err: DomainError) -> None:
+    """Show every problem of a refused list (``ListInvalid.problems``) beside its line's field."""
+    for index, fname, message in getattr(err, "problems", [(None, err.field or "", err.message)]):
         target = form.lines.entries[positions[index]].form if index is not None else form
         field = getattr(target, fname, None)
         if field is None or not hasattr(field, "errors"):
@@ -228,20 +230,16 @@ def _edit(lst: StandardList | None):
                 effective_on=form.effective_on.data, source=form.source.data or "",
                 provenance=form.provenance.data or "", note=form.note.data or "", lines=lines)
             try:
-                version = standard_lists.save_version(data, user=current_user, existing=lst,
-                                                      request_token=form.request_token.data)
-                db.session.commit()
+                with view_transaction(form, report=lambda err: _attach(form, positions, err),
+                                      reraise=(AlreadyDone, standard_lists.NotAllowed)) as tx:
+                    version = standard_lists.save_version(data, user=current_user, existing=lst,
+                                                          request_token=form.request_token.data)
             except AlreadyDone as err:
-                db.session.rollback()
                 flash(str(err), "warning")
                 return redirect(url_for("standards.lists"))
             except standard_lists.NotAllowed:
-                db.session.rollback()
                 abort(403)
-            except standard_lists.ListInvalid as err:
-                db.session.rollback()
-                _attach(form, positions, err)
-            else:
+            if tx.committed:
                 flash(_("Version %(v)s of %(name)s saved.", v=version.version, name=version.standard_list.name_zh), "success")
                 replaced = standard_lists.replaced_same_day(version)
                 if replaced is not None:
@@ -249,9 +247,8 @@ def _edit(lst: StandardList | None):
                             "of past dates. To keep version %(v)s for the past, give a later date.",
                             v=replaced.version), "warning")
                 return redirect(url_for("standards.list_detail", list_id=version.list_id))
-    status = 422 if request.method == "POST" and not form.add_lines.data else 200
     return render_template("standards/list_form.html", form=form, lst=lst, items=queries.active_items(),
-                           fixed_header=fixed_header), status
+                           fixed_header=fixed_header), form_status(refused=not form.add_lines.data)
 
 
 @bp.route("/standards/new", methods=["GET", "POST"])
@@ -283,23 +280,15 @@ def list_import():
     if form.validate_on_submit():
         upload = form.file.data
         dry = not form.confirm.data
-        try:
+        with view_transaction(form, field="file") as tx:  # NotAllowed too: shown beside the file
             report = standard_files.import_list(upload.filename, upload.read(), user=current_user, dry_run=dry)
-        except standard_lists.NotAllowed as err:
-            db.session.rollback()
-            form.file.errors = list(form.file.errors) + [str(err)]
-        except DomainError as err:
-            db.session.rollback()
-            form.file.errors = list(form.file.errors) + [str(err)]
-        else:
-            if report.ok and not dry:
-                db.session.commit()
-                form.request_token.data = new_token()  # the page's form may import another file
-                flash(_("Standard list saved."), "success")
-            else:
-                db.session.rollback()
-    status = 422 if request.method == "POST" and (report is None or not report.ok) else 200
-    return render_template("standards/import.html", form=form, report=report), status
+            if dry or not report.ok:
+                tx.discard()
+        if tx.committed:
+            form.request_token.data = new_token()  # the page's form may import another file
+            flash(_("Standard list saved."), "success")
+    return render_template("standards/import.html", form=form, report=report), form_status(
+        refused=report is None or not report.ok)
 
 
 # --------------------------------------------------------------------------- per location
@@ -319,9 +308,8 @@ def location_settings(loc_code: str):
     all_lists = [lst for lst, _v in standard_lists.all_lists()]
     assign.list_id.choices = choices([("", _("The list of its kind"))]
                                      + [(lst.id, lst.display_name(_locale())) for lst in all_lists])
-    failed = False
     if request.method == "POST":
-        try:
+        with view_transaction(override if override.override.data else assign) as tx:
             if assign.assign.data and assign.validate():
                 chosen = next((l for l in all_lists if str(l.id) == (assign.list_id.data or "")), None)
                 standard_lists.assign_list(location, chosen, user=current_user,
@@ -338,15 +326,8 @@ def location_settings(loc_code: str):
                 standard_lists.clear_override(location, item, user=current_user,
                                               effective_on=clear.effective_on.data)
             else:
-                failed = True
-        except DomainError as err:
-            db.session.rollback()
-            target = override if override.override.data else assign
-            field = getattr(target, err.field or "", None)
-            (field.errors.append if field is not None else target.form_errors.append)(str(err))
-            failed = True
-        if not failed:
-            db.session.commit()
+                tx.discard()  # no button, or its form is invalid
+        if tx.committed:
             flash(_("Saved."), "success")
             return redirect(url_for("standards.location_settings", loc_code=location.code))
     if request.method == "GET" or not assign.effective_on.data:
@@ -357,7 +338,7 @@ def location_settings(loc_code: str):
     report = standards.gap_report(today, location=location, agreement_ids=set())
     return render_template("standards/location_settings.html", location=location, gap=report.locations[0],
                            history=history, overrides=overrides, assign=assign, override=override, clear=clear,
-                           items=queries.active_items()), (422 if failed else 200)
+                           items=queries.active_items()), form_status()
 
 
 # --------------------------------------------------------------------------- gap reports

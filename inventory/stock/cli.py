@@ -14,8 +14,8 @@ from flask.cli import AppGroup
 from inventory.core.db import db
 from inventory.core import clock
 from inventory.stock.services import imports as importer, ledger
-from inventory.core.errors import DomainError
 from inventory.users.services.accounts import get_system_user
+from inventory.web.transaction import command_transaction
 
 ledger_cli = AppGroup("ledger", help="Check the stock ledger.")
 import_cli = AppGroup("import", help="Import catalogue, locations or opening stock from CSV/XLSX.")
@@ -50,14 +50,11 @@ def _import_command(kind: str):
         kwargs = {"sheet": sheet}
         if kind == "stock":
             kwargs.update(user=get_system_user(), today=clock.local_today())
-        try:
+        with command_transaction(prefix=f"Cannot import {path.name}: ", exit_code=2, dry_run=dry_run) as tx:
             report = importer.IMPORTERS[kind](path.name, path.read_bytes(), dry_run=dry_run, **kwargs)
-        except DomainError as err:
-            db.session.rollback()
-            click.echo(f"Cannot import {path.name}: {err}", err=True)
-            sys.exit(2)
+            if not report.ok:
+                tx.discard()
         if not report.ok:
-            db.session.rollback()
             click.echo(f"{len(report.errors)} bad row(s); nothing was imported:", err=True)
             for e in report.errors:
                 click.echo(f"  row {e.row} [{e.column}]: {e.message}", err=True)
@@ -69,10 +66,8 @@ def _import_command(kind: str):
                 click.echo(f"  row {r.row} skipped: {r.detail}")
         counts = ", ".join(f"{k} {v}" for k, v in sorted(report.counts().items())) or "no rows"
         if dry_run:
-            db.session.rollback()
             click.echo(f"Dry run OK ({counts}); nothing was changed.")
         else:
-            db.session.commit()
             click.echo(f"Imported {path.name}: {counts}.")
 
     command.__doc__ = f"Import {kind} from a CSV or XLSX file (all rows or none)."

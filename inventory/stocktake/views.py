@@ -51,6 +51,7 @@ from inventory.core.codes import code_from_text, label_in_quantity
 from inventory.web.nav import NavEntry
 from inventory.stock.views.movements import COUNTERS
 from inventory.web.once import one_time
+from inventory.web.transaction import form_status, view_transaction
 
 #: Rows of the counted and the missing list shown on the count page unless ``?all=1``: keeps the
 #: page small on a phone in a warehouse with hundreds of lots (the sheets always list everything).
@@ -114,25 +115,18 @@ def start(loc_code: str):
         return redirect(url_for("stocktake.detail", stocktake_id=existing.id))
     form = StartCountForm()
     if form.validate_on_submit():
-        try:
+        with view_transaction(report=lambda err: form.form_errors.append(str(err))) as tx:
             st = service.start(location_id=location.id, user=current_user, blind=form.blind.data,
                                note=form.note.data or "")
-            db.session.commit()
-        except service.CountAlreadyOpen as err:
-            db.session.rollback()
-            open_id = err.stocktake_id or getattr(service.open_count_at(location.id), "id", None)
+        if isinstance(tx.error, service.CountAlreadyOpen):
+            open_id = tx.error.stocktake_id or getattr(service.open_count_at(location.id), "id", None)
             if open_id is not None:
                 return redirect(url_for("stocktake.detail", stocktake_id=open_id))
-            form.form_errors.append(str(err))
-        except DomainError as err:
-            db.session.rollback()
-            form.form_errors.append(str(err))
-        else:
+        if tx.committed:
             flash(_("Count %(number)s started. Scan a shelf, then each batch on it.", number=st.number),
                   "success")
             return redirect(url_for("stocktake.detail", stocktake_id=st.id))
-    status = 422 if request.method == "POST" else 200
-    return render_template("stocktake/start.html", form=form, location=location), status
+    return render_template("stocktake/start.html", form=form, location=location), form_status()
 
 
 @dataclass(frozen=True)
@@ -262,24 +256,20 @@ def record(stocktake_id: int):
     if scanned is not None:
         return _scanned_into_quantity(st, shelf_id, batch, scanned)
     if form.validate_on_submit():
-        try:
+        with view_transaction(form, field="counted") as tx:
             try:
                 line = service.record_count(stocktake_id=st.id, batch_id=batch.id, counted=form.counted.data,
                                             user=current_user, sub_location_id=shelf_id, add=form.add.data)
             except service.CountedMeanwhile:
-                db.session.rollback()  # a second keeper's first scan won: update the line it made
+                tx.restart()  # a second keeper's first scan won: update the line it made
                 line = service.record_count(stocktake_id=st.id, batch_id=batch.id, counted=form.counted.data,
                                             user=current_user, sub_location_id=shelf_id, add=form.add.data)
-            db.session.commit()
-        except DomainError as err:
-            db.session.rollback()
-            form.counted.errors = list(form.counted.errors) + [str(err)]
-        else:
+        if tx.committed:
             flash(_("Counted %(item)s, lot %(lot)s: %(qty)s %(unit)s. Scan the next label.",
                     item=batch.item.name_zh, lot=batch.lot_number or batch.label_code,
                     qty=format_quantity(line.counted), unit=batch.item.unit), "success")
             return _back(st, shelf_id)
-    return _render_count(st.id, line_form=form, status=422)
+    return _render_count(st.id, line_form=form, status=form_status())
 
 
 def _scanned_into_quantity(st: Stocktake, shelf_id: int | None, batch: Batch, code: str):
@@ -306,13 +296,10 @@ def remove(stocktake_id: int):
     """Take a batch out of the count again (scanned by mistake); ``batch_id`` in the form."""
     st = _count_or_404(stocktake_id, COUNT)
     form = CountActionForm()
-    try:
+    with view_transaction(category="danger") as tx:
         service.remove_line(stocktake_id=st.id, batch_id=_int(form.batch_id.data), user=current_user)
-        db.session.commit()
+    if tx.committed:
         flash(_("Taken out of the count."), "info")
-    except DomainError as err:
-        db.session.rollback()
-        flash(str(err), "danger")
     return _back(st, _int(request.form.get("shelf")))
 
 
@@ -331,14 +318,11 @@ def not_found(stocktake_id: int):
     st = _count_or_404(stocktake_id, COUNT)
     form = CountActionForm()
     batch_id = _int(form.batch_id.data)
-    try:
+    with view_transaction(category="danger") as tx:
         added = service.mark_not_found(stocktake_id=st.id, user=current_user,
                                        batch_ids=None if batch_id is None else [batch_id])
-        db.session.commit()
+    if tx.committed:
         flash(_("%(n)s batch(es) recorded as not found (0).", n=added), "info")
-    except DomainError as err:
-        db.session.rollback()
-        flash(str(err), "danger")
     return _back(st, _int(request.form.get("shelf")), anchor="missing")
 
 
@@ -357,16 +341,12 @@ def confirm(stocktake_id: int):
     errors = []
     if request.method == "POST":
         try:
-            result = service.confirm(stocktake_id=st.id, user=current_user)
-            db.session.commit()
+            with view_transaction(report=lambda err: errors.append(str(err)), reraise=AlreadyDone) as tx:
+                result = service.confirm(stocktake_id=st.id, user=current_user)
         except AlreadyDone as err:
-            db.session.rollback()
             flash(str(err), "warning")
             return redirect(url_for("stocktake.detail", stocktake_id=st.id))
-        except DomainError as err:
-            db.session.rollback()
-            errors.append(str(err))
-        else:
+        if tx.committed:
             flash(_("Count %(number)s confirmed: %(n)s adjustment(s) booked.", number=result.stocktake.number,
                     n=len(result.documents)), "success")
             return redirect(url_for("stocktake.detail", stocktake_id=st.id))
@@ -375,7 +355,7 @@ def confirm(stocktake_id: int):
         flash(_("Stocktake %(number)s is closed; start a new count.", number=view.stocktake.number), "info")
         return redirect(url_for("stocktake.detail", stocktake_id=st.id))
     return render_template("stocktake/confirm.html", view=view, st=view.stocktake, errors=errors,
-                           hide_book=count_sheet.hide_book(view)), (422 if errors else 200)
+                           hide_book=count_sheet.hide_book(view)), form_status(refused=bool(errors))
 
 
 @bp.post("/stocktakes/<int:stocktake_id>/cancel")
@@ -384,13 +364,10 @@ def confirm(stocktake_id: int):
 def cancel(stocktake_id: int):
     """Abandon an open count; nothing is booked."""
     st = _count_or_404(stocktake_id, COUNT)
-    try:
+    with view_transaction(category="danger") as tx:
         service.cancel(stocktake_id=st.id, user=current_user)
-        db.session.commit()
+    if tx.committed:
         flash(_("Count %(number)s cancelled; nothing was booked.", number=st.number), "info")
-    except DomainError as err:
-        db.session.rollback()
-        flash(str(err), "danger")
     return redirect(url_for("stocktake.detail", stocktake_id=st.id))
 
 

@@ -17,6 +17,7 @@ from inventory.core.db import db
 from inventory.users.forms import LoginForm
 from inventory.users.models import User
 from inventory.core import clock
+from inventory.core.transaction import unit_of_work
 from inventory.users.services import signin
 from inventory.users.services.accounts import end_sessions, verify_password
 
@@ -49,15 +50,15 @@ def login():
                 return _locked(lock)
         user = db.session.scalar(db.select(User).where(User.username == form.username.data.strip()))
         if verify_password(user, form.password.data):
-            if attempt is not None:
-                signin.close_attempt(attempt, None)
-            start_session(user, remember=form.remember.data)
-            user.last_login_at = clock.now_utc()
-            db.session.commit()
+            with unit_of_work():
+                if attempt is not None:
+                    signin.close_attempt(attempt, None)
+                start_session(user, remember=form.remember.data)
+                user.last_login_at = clock.now_utc()
             return redirect(safe_next(request.args.get("next")) or url_for("main.dashboard"))
         if attempt is not None:
-            signin.close_attempt(attempt, signin.FAILED)
-            db.session.commit()
+            with unit_of_work():
+                signin.close_attempt(attempt, signin.FAILED)
         current_app.logger.info("sign-in failed: user %r from %s", signin.throttle_key(form.username.data),
                                 request.remote_addr)
         flash(_("Wrong username or password."), "danger")
@@ -73,12 +74,13 @@ def _throttle(username: str):
         config["LOGIN_ADDRESS_RATE_LIMIT"])
     keep = dt.timedelta(seconds=max((l.seconds for l in account + address), default=0))
     now = clock.now_utc()
-    attempt = signin.open_attempt(username=username, address=request.remote_addr or "", now=now, keep=keep)
-    db.session.commit()
+    # Its own transaction, before the password is checked: a crash or a slow hash cannot lose the count.
+    with unit_of_work():
+        attempt = signin.open_attempt(username=username, address=request.remote_addr or "", now=now, keep=keep)
     lock = signin.lock_for(attempt, account_limits=account, address_limits=address, now=now)
     if lock is not None:
-        signin.close_attempt(attempt, signin.REFUSED)
-        db.session.commit()
+        with unit_of_work():
+            signin.close_attempt(attempt, signin.REFUSED)
         current_app.logger.warning("sign-in refused, %s locked: user %r from %s", lock.scope,
                                    signin.throttle_key(username), request.remote_addr)
     return attempt, lock
@@ -96,8 +98,8 @@ def _locked(lock: signin.Lock):
 def logout():
     """Sign out (POST, so that a link cannot sign someone out): ends every session and
     remember cookie of the user, on every device (OWASP ASVS 3.3.1)."""
-    end_sessions(current_user._get_current_object())
-    db.session.commit()
+    with unit_of_work():
+        end_sessions(current_user._get_current_object())
     clear_session()
     logout_user()  # after clearing: it asks for the remember cookie to be deleted
     flash(_("You are signed out."), "info")

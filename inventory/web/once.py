@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from inventory.core.db import db
 from inventory.web.forms import TOKEN_FIELD, new_token
 from inventory.core import clock
+from inventory.core.transaction import unit_of_work
 from inventory.web import submissions
 
 
@@ -140,8 +141,8 @@ def one_time(*subject_fields: str) -> Callable:
             finally:
                 claim.unwatch(session)
             if claim.committed:
-                submissions.set_result(key, _result_url(response))
-                db.session.commit()
+                with unit_of_work():  # a second, small transaction: where the committed post led
+                    submissions.set_result(key, _result_url(response))
             else:
                 db.session.rollback()
             return response

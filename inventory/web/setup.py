@@ -1,7 +1,9 @@
 """Blueprints (one per audience), error pages, security headers and template helpers.
 
 Views parse input, check access and render; services change data; the view
-commits once per request (or rolls back when a service refuses).
+commits once per request, or rolls back when a service refuses
+(:func:`inventory.web.transaction.view_transaction`).  The error pages roll
+back whatever an aborted request left.
 """
 from __future__ import annotations
 

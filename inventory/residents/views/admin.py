@@ -29,9 +29,9 @@ from inventory.stock.models import Location, LocationKind
 from inventory.core.policy import Role
 from inventory.core import clock
 from inventory.residents.services import checklist as kit
-from inventory.core.errors import DomainError
 from inventory.web.nav import NavEntry
 from inventory.web.once import one_time
+from inventory.web.transaction import form_status, view_transaction
 
 bp = Blueprint("kit_admin", __name__)
 NAV = [
@@ -159,17 +159,12 @@ def _save_item(item: KitItem | None):
         if problems:
             _show_problems(form, problems)
         else:
-            try:
+            with view_transaction(form) as tx:
                 saved = kit.save_item(data, item)
-                db.session.commit()
-            except DomainError as err:
-                db.session.rollback()
-                _show_problems(form, [(err.field or "", err)])
-            else:
+            if tx.committed:
                 flash(_("Checklist line %(code)s saved.", code=saved.code), "success")
                 return redirect(url_for("kit_admin.content"))
-    status = 422 if request.method == "POST" else 200
-    return render_template("residents/item_form.html", form=form, item=item), status
+    return render_template("residents/item_form.html", form=form, item=item), form_status()
 
 
 @bp.route("/admin/kit/items/new", methods=["GET", "POST"])
@@ -212,17 +207,12 @@ def _save_source(source: KitSource | None):
         if problems:
             _show_problems(form, problems)
         else:
-            try:
+            with view_transaction(form) as tx:
                 saved = kit.save_source(data, source)
-                db.session.commit()
-            except DomainError as err:
-                db.session.rollback()
-                _show_problems(form, [(err.field or "", err)])
-            else:
+            if tx.committed:
                 flash(_("Source %(key)s saved.", key=saved.key), "success")
                 return redirect(url_for("kit_admin.content"))
-    status = 422 if request.method == "POST" else 200
-    return render_template("residents/source_form.html", form=form, source=source), status
+    return render_template("residents/source_form.html", form=form, source=source), form_status()
 
 
 @bp.route("/admin/kit/sources/new", methods=["GET", "POST"])
@@ -262,12 +252,12 @@ def import_yaml():
     form = KitImportForm()
     report = None
     if form.validate_on_submit():
-        report = kit.import_checklist(form.file.data.read(), apply=bool(form.confirm.data))
-        if report.applied:
-            db.session.commit()
+        with view_transaction(form, field="file") as tx:
+            report = kit.import_checklist(form.file.data.read(), apply=bool(form.confirm.data))
+            if not report.applied:
+                tx.discard()
+        if tx.committed:
             form.request_token.data = new_token()  # the page's form may import another file
             flash(_("Checklist imported."), "success")
-        else:
-            db.session.rollback()
-    status = 422 if request.method == "POST" and (report is None or not report.ok) else 200
-    return render_template("residents/import.html", form=form, report=report), status
+    return render_template("residents/import.html", form=form, report=report), form_status(
+        refused=report is None or not report.ok)

@@ -14,11 +14,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from labels.fonts import MissingGlyphError
 
 from inventory.web.access import access
-from inventory.core.db import db
 from inventory.residents.forms import HouseholdForm
 from inventory.web.i18n import is_english
 from inventory.residents.models import CounterKind, KitVersion
 from inventory.core import clock
+from inventory.core.transaction import unit_of_work
 from inventory.residents.services import checklist as kit
 from inventory.core.errors import InvalidInput
 
@@ -38,10 +38,9 @@ def _version(value: str | None) -> KitVersion:
 def _count(kind: CounterKind, area: str) -> None:
     """Add one to the anonymous counter and commit; a failure to count never fails the page."""
     try:
-        kit.record_event(area, kind, clock.local_today())
-        db.session.commit()
-    except SQLAlchemyError:
-        db.session.rollback()
+        with unit_of_work():
+            kit.record_event(area, kind, clock.local_today())
+    except SQLAlchemyError:  # rolled back by the unit of work
         current_app.logger.warning("family checklist: %s counter not recorded", kind.value)
 
 

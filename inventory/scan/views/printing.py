@@ -33,11 +33,11 @@ from inventory.stock.models import Batch, Location
 from inventory.core import clock
 from inventory.scan.services import labelling
 from inventory.stock.services import queries
-from inventory.core.errors import DomainError
 from inventory.scan.services.labelling import PrintSettings
 from inventory.core.quantities import format_quantity
 from inventory.stock.views.movements import COUNTERS
 from inventory.stock.views.stock import batch_or_404
+from inventory.web.transaction import form_status, view_transaction
 
 bp = Blueprint("printing", __name__, url_prefix="/labels")
 
@@ -96,23 +96,18 @@ def _fill_defaults(form) -> None:
     form.offset_y.data = f"{saved.offset_y_tenths / 10:g}"
 
 
-def _attach(form, err: DomainError) -> None:
-    field = getattr(form, err.field, None) if err.field else None
-    if field is not None and hasattr(field, "errors") and err.field != "targets":
-        field.errors = list(field.errors) + [str(err)]
-    else:
-        form.form_errors.append(str(err))
+#: Service error fields shown above the form rather than beside a field (the check boxes of "targets").
+FIELD_MAP = {"targets": None}
 
 
-def _remember(form, settings: PrintSettings) -> None:
-    """Remember the layout and offset when asked, and commit (the PDF is already made)."""
+def _remember(form, tx, settings: PrintSettings) -> None:
+    """Remember the layout and offset when asked, in ``tx`` (the PDF is already made)."""
     if not form.remember.data:
         return
     try:
         labelling.remember_settings(current_user, settings)
-        db.session.commit()
     except IntegrityError:  # the same user's print in another tab remembered them a moment ago
-        db.session.rollback()
+        tx.discard()
 
 
 def _offsets_json() -> str:
@@ -135,7 +130,7 @@ def print_page(*, title: str, name: str, targets: list[Target], back_url: str, p
         _fill_defaults(form)
         form.targets.data = [t.value for t in targets if t.value in preselect]
     elif form.validate_on_submit():
-        try:
+        with view_transaction(form, field_map=FIELD_MAP) as tx:
             settings = _settings(form)
             if form.calibrate.data:
                 data = labelling.calibration_pdf(settings)
@@ -144,18 +139,15 @@ def print_page(*, title: str, name: str, targets: list[Target], back_url: str, p
                 base = current_app.config["EXTERNAL_URL"]
                 records = [t.record(base) for t in targets if t.value in chosen]
                 data = labelling.render_pdf(records, settings)
-            _remember(form, settings)
+            _remember(form, tx, settings)
+        if tx.error is None:
             return _pdf_response(data, "calibration" if form.calibrate.data else name)
-        except DomainError as err:
-            db.session.rollback()
-            _attach(form, err)
     groups: dict[str, list[Target]] = {}
     for t in targets:
         groups.setdefault(t.group, []).append(t)
-    status = 422 if request.method == "POST" else 200
     return render_template("scan/print.html", form=form, title=title, groups=groups, back_url=back_url,
                            intro=intro, layouts=labels.LAYOUTS, offsets_json=_offsets_json(),
-                           loopback_url=_loopback_base()), status
+                           loopback_url=_loopback_base()), form_status()
 
 
 def _loopback_base() -> str | None:
@@ -233,13 +225,10 @@ def calibration():
     if request.method == "GET":
         _fill_defaults(form)
     elif form.validate_on_submit():
-        try:
+        with view_transaction(form, field_map=FIELD_MAP) as tx:
             settings = _settings(form, with_copies=False)
             data = labelling.calibration_pdf(settings)
-            _remember(form, settings)
+            _remember(form, tx, settings)
+        if tx.error is None:
             return _pdf_response(data, "calibration")
-        except DomainError as err:
-            db.session.rollback()
-            _attach(form, err)
-    status = 422 if request.method == "POST" else 200
-    return render_template("scan/calibration.html", form=form, offsets_json=_offsets_json()), status
+    return render_template("scan/calibration.html", form=form, offsets_json=_offsets_json()), form_status()

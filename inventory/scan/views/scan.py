@@ -38,12 +38,13 @@ from inventory.stock.models import Batch, Item, Location, SubLocation
 from inventory.core import clock
 from inventory.stock.services import expiry
 from inventory.stocktake.services import counts as stocktakes
-from inventory.core.errors import AlreadyDone, DomainError
+from inventory.core.errors import AlreadyDone
 from inventory.stock.services.codes import BATCH, ITEM, LOCATION, SUB_LOCATION, resolve_code
 from inventory.core.codes import code_from_text
 from inventory.scan.services.landing import shelf_batches
 from inventory.web.nav import NavEntry
 from inventory.stock.views.movements import COUNTERS
+from inventory.web.transaction import form_status, view_transaction
 
 bp = Blueprint("scan", __name__)
 NAV = [NavEntry("scan.scanner", _l("Scan"), STAFF, 15)]
@@ -206,21 +207,16 @@ def spot_count(label_code: str):
     form = SpotCountForm()
     if form.validate_on_submit():
         try:
-            doc = stocktakes.spot_count(batch_id=batch.id, counted=form.counted.data, user=current_user,
-                                        request_token=form.request_token.data)
-            db.session.commit()
+            with view_transaction(form, field="counted", reraise=AlreadyDone) as tx:
+                doc = stocktakes.spot_count(batch_id=batch.id, counted=form.counted.data, user=current_user,
+                                            request_token=form.request_token.data)
         except AlreadyDone:
-            db.session.rollback()
             flash(_("This form was already submitted; nothing was booked twice."), "warning")
             return redirect(url_for("scan.landing", label_code=batch.label_code))
-        except DomainError as err:
-            db.session.rollback()
-            form.counted.errors = list(form.counted.errors) + [str(err)]
-        else:
+        if tx.committed:
             if doc is None:
                 flash(_("The count matches the books; nothing to book."), "success")
             else:
                 flash(_("Difference booked: %(number)s", number=doc.number), "success")
             return redirect(url_for("scan.landing", label_code=batch.label_code))
-    status = 422 if request.method == "POST" else 200
-    return render_template("scan/spot_count.html", form=form, batch=batch), status
+    return render_template("scan/spot_count.html", form=form, batch=batch), form_status()

@@ -1,7 +1,8 @@
 """Booking forms: receive, issue, transfer, adjust, dispose and reverse.
 
 Each view checks the user's right at the location on the server, parses the
-form, calls the ledger service and commits once.  A refused booking rolls
+form and calls the ledger service in one transaction
+(:func:`inventory.web.transaction.view_transaction`).  A refused booking rolls
 back, shows the service's message next to the field and answers 422.  A
 repeated post of the same form (its one-time token) books nothing twice and
 leads to the document booked the first time.
@@ -43,9 +44,10 @@ from inventory.stock.models import Document, Location, Movement
 from inventory.core.policy import Role
 from inventory.core import clock
 from inventory.stock.services import ledger, queries
-from inventory.core.errors import AlreadyDone, DomainError
+from inventory.core.errors import AlreadyDone
 from inventory.core.quantities import format_quantity
 from inventory.stock.views.stock import batch_or_404
+from inventory.web.transaction import attach_error, form_status, view_transaction
 
 bp = Blueprint("movements", __name__)
 
@@ -65,31 +67,16 @@ def _when(form):
     return local_datetime_or_none(form.occurred_at.data, clock.business_tz())
 
 
-def _attach_error(form, err: DomainError) -> None:
-    target = form
-    line = getattr(err, "line", None)
-    if line is not None and hasattr(form, "lines") and line <= len(form.lines.entries):
-        target = form.lines.entries[line - 1].form
-    name = FIELD_MAP.get(err.field, err.field) if err.field else None
-    field = getattr(target, name, None) if name else None
-    if field is not None and hasattr(field, "errors"):
-        # Beside a line's own field (and in the summary, which names the line) the message
-        # needs no "Line n:" prefix.
-        message = getattr(err, "line_message", None) if target is not form else None
-        field.errors = list(field.errors) + [str(message or err)]
-    else:
-        form.form_errors.append(str(err))
-
-
 def book(form, call: Callable[[], Document]):
-    """Run a ledger ``call``; commit and redirect to its document, or return None after a refusal."""
+    """Run a ledger ``call`` in one transaction; redirect to its document, or return None after a refusal
+    (the message is on ``form``).  A repeated post of the same form leads to the document booked the
+    first time."""
     try:
-        doc = call()
-        db.session.commit()
+        with view_transaction(form, field_map=FIELD_MAP, reraise=AlreadyDone) as tx:
+            doc = call()
     except AlreadyDone as err:
-        db.session.rollback()
         if not err.repeated_form:  # e.g. a second reversal of the same movement
-            _attach_error(form, err)
+            attach_error(form, err, field_map=FIELD_MAP)
             return None
         doc_id = err.document_id or db.session.scalar(
             select(Document.id).where(Document.request_token == form.request_token.data))
@@ -98,9 +85,7 @@ def book(form, call: Callable[[], Document]):
             return redirect(url_for("stock.document_detail", document_id=doc_id))
         form.form_errors.append(str(err))
         return None
-    except DomainError as err:
-        db.session.rollback()
-        _attach_error(form, err)
+    if not tx.committed:
         return None
     flash(_("Booked: %(number)s", number=doc.number), "success")
     return redirect(url_for("stock.document_detail", document_id=doc.id))
@@ -145,8 +130,7 @@ def receive(loc_code: str):
             reason=form.reason.data or "", occurred_at=_when(form), request_token=form.request_token.data))
         if done:
             return done
-    status = 422 if request.method == "POST" else 200
-    return render_template("stock/movements/receive.html", form=form, location=location), status
+    return render_template("stock/movements/receive.html", form=form, location=location), form_status()
 
 
 # --------------------------------------------------------------------------- issue
@@ -185,9 +169,8 @@ def issue(loc_code: str):
             batch_id=form.batch_id.data, occurred_at=_when(form), request_token=form.request_token.data))
         if done:
             return done
-    status = 422 if request.method == "POST" else 200
     return render_template("stock/movements/issue.html", form=form, location=location,
-                           plan=plan_data), status
+                           plan=plan_data), form_status()
 
 
 def _batch_form_page(batch_id: int, action: str, form_cls, template: str, call, prepare=None):
@@ -199,8 +182,7 @@ def _batch_form_page(batch_id: int, action: str, form_cls, template: str, call, 
         done = book(form, lambda: call(form, batch))
         if done:
             return done
-    status = 422 if request.method == "POST" else 200
-    return render_template(template, form=form, batch=batch, today=clock.local_today()), status
+    return render_template(template, form=form, batch=batch, today=clock.local_today()), form_status()
 
 
 @bp.route("/batches/<int:batch_id>/issue", methods=["GET", "POST"])
@@ -291,9 +273,8 @@ def reverse_movement(movement_id: int):
             occurred_at=_when(form), request_token=form.request_token.data))
         if done:
             return done
-    status = 422 if request.method == "POST" else 200
     return render_template("stock/movements/reverse.html", form=form, movement=movement, doc=movement.document,
-                           already=already), status
+                           already=already), form_status()
 
 
 @bp.route("/documents/<int:document_id>/reverse", methods=["GET", "POST"])
@@ -312,5 +293,5 @@ def reverse_document(document_id: int):
             occurred_at=_when(form), request_token=form.request_token.data))
         if done:
             return done
-    status = 422 if request.method == "POST" else 200
-    return render_template("stock/movements/reverse.html", form=form, movement=None, doc=doc, already=False), status
+    return render_template("stock/movements/reverse.html", form=form, movement=None, doc=doc,
+                           already=False), form_status()
