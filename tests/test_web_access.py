@@ -28,8 +28,9 @@ PUBLIC = {"anonymous"} | STAFF
 BOOK = {"admin", "keeper"}
 SEE_DEP = {"admin", "keeper", "viewer"}
 
-#: endpoint -> who may use it on the sample objects.
-EXPECTED = {
+#: endpoint -> who may use it on the sample objects: the rows of the shared pages and the stock area;
+#: the other areas' rows are added from their modules below.
+SHARED_ROWS = {
     "static": PUBLIC,
     "bootstrap.static": PUBLIC,
     "main.index": PUBLIC,
@@ -67,6 +68,8 @@ def _area_modules():
             yield importlib.import_module(f"{__package__}.{info.name}")
 
 
+#: Every row of the matrix.
+EXPECTED = dict(SHARED_ROWS)
 for _module in _area_modules():
     EXPECTED.update(_module.EXPECTED)
 
@@ -114,6 +117,27 @@ def test_every_route_has_an_expectation(app):
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     assert endpoints - set(EXPECTED) == set(), "new routes need a row in EXPECTED"
     assert set(EXPECTED) - endpoints == set(), "stale rows in EXPECTED"
+
+
+def test_no_route_has_two_rows():
+    """An endpoint listed twice (here and in an area module, or in two area modules) would let
+    one row silently replace the other."""
+    owners: dict[str, list[str]] = {endpoint: ["test_web_access"] for endpoint in SHARED_ROWS}
+    for module in _area_modules():
+        for endpoint in module.EXPECTED:
+            owners.setdefault(endpoint, []).append(module.__name__.rsplit(".", 1)[-1])
+    assert {e: where for e, where in owners.items() if len(where) > 1} == {}
+
+
+@pytest.mark.parametrize("config", ["development", "production"])
+def test_every_configuration_serves_the_tested_routes(app, config, tmp_path):
+    """The matrix walks the test app's URL map; the app as deployed has exactly the same routes."""
+    from inventory import create_app
+
+    deployed = create_app(config, SECRET_KEY="k" * 40, SECRET_KEY_FILE=str(tmp_path / "key"),
+                          SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'other.db'}")
+    routes = {(rule.rule, rule.endpoint, frozenset(rule.methods)) for rule in app.url_map.iter_rules()}
+    assert {(rule.rule, rule.endpoint, frozenset(rule.methods)) for rule in deployed.url_map.iter_rules()} == routes
 
 
 def test_every_view_declares_its_audience(app):
