@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import Integer
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+from sqlalchemy.sql.expression import FunctionElement
 
 
 class days_between(FunctionElement):
@@ -29,8 +29,3 @@ def _days_between_sqlite(element, compiler, **kw):
     later, earlier = list(element.clauses)
     return (f"CAST(julianday({compiler.process(later, **kw)}) - "
             f"julianday({compiler.process(earlier, **kw)}) AS INTEGER)")
-
-
-def within_days(later: ColumnElement, earlier, days: ColumnElement | int) -> ColumnElement:
-    """True where ``later`` is at most ``days`` days after ``earlier``."""
-    return days_between(later, earlier) <= days

@@ -49,14 +49,6 @@ class Quantity(TypeDecorator):
         return Decimal
 
 
-def to_milli(value: Decimal | int) -> int:
-    """Return ``value`` as integer milli-units (raises ValueError when finer than 0.001)."""
-    scaled = Decimal(value) * _FACTOR
-    if scaled != scaled.to_integral_value():
-        raise ValueError(f"quantity {value} has more than {QUANTITY_SCALE} decimal places")
-    return int(scaled)
-
-
 def utcnow() -> dt.datetime:
     """Current UTC time as a naive datetime (the database stores UTC)."""
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)

@@ -1,7 +1,6 @@
 """Forms of the stock pages: receipts, issues, transfers, adjustments, disposals, reversals, the journal filter and the data import."""
 from __future__ import annotations
 
-from inventory.stock.models import MovementKind
 from inventory.web.forms import BookingForm, DecimalText, OneTimeForm, SubForm, _coerce_int_or_none, choices
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired
@@ -139,6 +138,3 @@ class ImportForm(OneTimeForm):
         FileRequired(), FileAllowed(["csv", "xlsx"], _l("Use a .csv or .xlsx file."))])
     confirm = BooleanField(_l("Import for real (otherwise only check)"))
     submit = SubmitField(_l("Check file"))
-
-
-MOVEMENT_KIND_CHOICES = [(k.value, k.value) for k in MovementKind]

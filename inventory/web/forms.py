@@ -21,7 +21,6 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 
-
 def choice(value, label, **attrs) -> SelectChoice:
     """A select option; ``None`` becomes the empty value (no selection)."""
     return SelectChoice("" if value is None else str(value), str(label), render_kw=attrs)
@@ -139,8 +138,6 @@ class BookingForm(LabelNotQuantity, OneTimeForm):
     occurred_at = DateTimeLocalField(_l("Time"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
 
 
-
-
 class SubForm(Form):
     """A form nested in a FlaskForm: no CSRF of its own, but the same translated messages."""
 
@@ -149,30 +146,6 @@ class SubForm(Form):
             from flask_wtf.i18n import translations
 
             return translations
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 def local_datetime_or_none(value: dt.datetime | None, tz) -> dt.datetime | None:

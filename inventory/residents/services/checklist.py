@@ -469,11 +469,6 @@ class AreaCount:
     pdf: int = 0
     print: int = 0
 
-    @property
-    def downloads(self) -> int:
-        """PDF downloads plus print-page views."""
-        return self.pdf + self.print
-
     def display_name(self, locale: str = "zh") -> str:
         """The area's name in ``locale``."""
         return self.name_en if locale.startswith("en") and self.name_en else self.name_zh

@@ -147,11 +147,6 @@ class Assessment:
     days_left: int | None
     stage: int | None = None
 
-    @property
-    def near_expiry(self) -> bool:
-        """True when near expiry (not yet expired)."""
-        return self.status == EXPIRING
-
 
 @dataclass(frozen=True)
 class ExpiryWindows:
