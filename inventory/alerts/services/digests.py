@@ -40,8 +40,9 @@ from inventory.alerts.models import (
 )
 from inventory.core.policy import Role
 from inventory.users.models import User
-from inventory.alerts.services.rules import RULES, describe, dialect_insert, due_order, rules_in_order
+from inventory.alerts.services.rules import RULES, describe, due_order, rules_in_order
 from inventory.core.errors import AlreadyDone, InvalidInput, NotFound
+from inventory.core.sql import dialect_insert
 
 #: Outbox states as the UI names them.
 NOTIFICATION_STATUS_LABELS = {

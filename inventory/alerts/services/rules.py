@@ -38,9 +38,7 @@ from sqlalchemy import (
     Date, Integer, String, and_, case, cast, delete, exists, func, insert, literal, null, or_, select, text,
     type_coerce, update,
 )
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import Select
-from sqlalchemy.sql.expression import FunctionElement
 
 from inventory.core import settings
 from inventory.core.db import db
@@ -61,7 +59,7 @@ from inventory.core import clock
 from inventory.stock.services import expiry
 from inventory.core.errors import AlreadyDone, InvalidInput
 from inventory.core.quantities import format_quantity
-from inventory.core.sql import days_between
+from inventory.core.sql import add_days, days_between, dialect_insert, is_postgresql
 
 log = logging.getLogger(__name__)
 
@@ -135,39 +133,8 @@ def rules_in_order() -> list[Rule]:
 # --------------------------------------------------------------------------- SQL helpers
 
 
-class add_days(FunctionElement):
-    """``add_days(date, n)`` → the date ``n`` days later (PostgreSQL ``date + n``; SQLite ``date(d, '+n days')``)."""
-
-    type = Date()
-    inherit_cache = True
-    name = "add_days"
-
-
-@compiles(add_days, "postgresql")
-def _add_days_pg(element, compiler, **kw):
-    day, days = list(element.clauses)
-    return f"(CAST({compiler.process(day, **kw)} AS DATE) + CAST({compiler.process(days, **kw)} AS INTEGER))"
-
-
-@compiles(add_days)
-def _add_days_sqlite(element, compiler, **kw):
-    day, days = list(element.clauses)
-    return f"date({compiler.process(day, **kw)}, '+' || ({compiler.process(days, **kw)}) || ' days')"
-
-
 def _subject(prefix: str, column):
     return (literal(prefix + ":") + cast(column, String)).label("subject")
-
-
-def dialect_insert(table):
-    """An INSERT construct for the session's database (PostgreSQL or SQLite) that offers
-    ``on_conflict_do_nothing`` — the idempotent insert behind the unique keys."""
-    name = db.session.get_bind().dialect.name
-    if name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert(table)
 
 
 def _today(today: dt.date):
@@ -443,7 +410,7 @@ def run_rules(today: dt.date, *, run: int, now: dt.datetime, codes: Iterable[str
 
 def _merge(token: str, codes: list[str], run: int, now: dt.datetime) -> None:
     a, f = Alert.__table__, AlertFinding.__table__
-    if db.session.get_bind().dialect.name == "postgresql":
+    if is_postgresql():
         # The scratch table is empty between runs, so its statistics say "no rows"; give the planner
         # the real numbers (ANALYZE counts this transaction's own rows; it may run in a transaction).
         db.session.execute(text("ANALYZE alert_finding"))
@@ -486,7 +453,7 @@ def _merge(token: str, codes: list[str], run: int, now: dt.datetime) -> None:
         a.c.rule.in_(codes), a.c.state != AlertState.RESOLVED,
         ~exists().where(f.c.run_token == token, f.c.rule == a.c.rule, f.c.subject == a.c.subject),
     ).values(state=AlertState.RESOLVED, resolved_at=now, changed_run=run, last_event=AlertEventKind.RESOLVED))
-    if db.session.get_bind().dialect.name == "postgresql":
+    if is_postgresql():
         db.session.execute(text("ANALYZE alert"))  # digests query it next, in this transaction
     e = AlertEvent.__table__
     db.session.execute(insert(e).from_select(

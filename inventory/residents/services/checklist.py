@@ -72,6 +72,7 @@ from inventory.residents.models import (
 from inventory.stock.models import Location, LocationKind
 from inventory.core.errors import InvalidInput
 from inventory.core.quantities import parse_quantity_text
+from inventory.core.sql import dialect_insert
 
 #: The shipped checklist (provenance in the file's header and in the folder's README).
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "data" / "checklist.yaml"
@@ -444,14 +445,7 @@ def record_event(area_code: str, kind: CounterKind, day: dt.date) -> None:
     Flushes nothing else; the caller commits.  Raises RuntimeError on another database.
     """
     table = KitCounter.__table__
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover - the app supports these two
-        raise RuntimeError(f"record_event supports SQLite and PostgreSQL, not {dialect}")
-    stmt = insert(table).values(area_code=area_code, day=day, kind=kind, n=1)
+    stmt = dialect_insert(table).values(area_code=area_code, day=day, kind=kind, n=1)
     stmt = stmt.on_conflict_do_update(index_elements=[table.c.area_code, table.c.day, table.c.kind],
                                       set_={"n": table.c.n + 1})
     db.session.execute(stmt)
