@@ -1,4 +1,4 @@
-"""The one writer for every CSV and XLSX file the app produces, and the CSV cell reader.
+"""The one writer for every CSV and XLSX file the app produces, and the one reader of uploaded ones.
 
 Exports are opened in Excel or WPS by people who did not type the data: a lot number,
 item name, unit, user name or note that begins with ``=``, ``+``, ``-``, ``@``, a tab or
@@ -28,15 +28,26 @@ https://owasp.org/www-community/attacks/CSV_Injection).  Every CSV and XLSX goes
 The library ``defusedcsv`` was considered: it does not treat a leading tab or carriage
 return, exempts any text of digits, dots and commas, rewrites ``|`` (so an export does
 not import back unchanged) and has nothing for XLSX; hence this module.
+
+Uploads (the stock, location and item imports, standard lists) are read by
+:func:`read_csv_file` — UTF-8 with or without byte-order mark, else GB18030 (the superset
+of GBK that Excel and WPS save "CSV" as on Chinese Windows), cells through :func:`restore` —
+and by :func:`xlsx_workbook` with :func:`xlsx_rows`.  A file that cannot be read raises
+:class:`ImportFileError` with a message in the user's language.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
 import re
 from decimal import Decimal
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
+
+from flask_babel import lazy_gettext as _l
+
+from inventory.core.errors import InvalidInput
 
 #: First characters that make Excel/WPS read a cell as a formula (OWASP CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -145,6 +156,57 @@ def read_csv(data: bytes) -> list[list[str]]:
         return [[restore(c) for c in row] for row in csv.reader(io.StringIO(text))]
     except csv.Error as exc:
         raise ValueError(str(exc)) from None
+
+
+# --------------------------------------------------------------------------- reading uploads
+
+
+class ImportFileError(InvalidInput):
+    """The file as a whole cannot be read: unknown format, no header, missing columns."""
+
+
+def read_csv_file(data: bytes) -> list[list[str]]:
+    """The rows of an uploaded CSV file, as :func:`read_csv` (which undoes the exports'
+    formula neutralisation).
+
+    Raises ImportFileError when the bytes are neither UTF-8 nor GB18030 text, or are no
+    readable CSV (a NUL byte, a field longer than the csv module allows)."""
+    try:
+        return read_csv(data)
+    except UnicodeDecodeError:
+        raise ImportFileError(_l("The CSV file is neither UTF-8 nor GB18030 text.")) from None
+    except ValueError:
+        raise ImportFileError(_l("The file is not a readable CSV file.")) from None
+
+
+@contextlib.contextmanager
+def xlsx_workbook(data: bytes) -> Iterator[Any]:
+    """Open an uploaded XLSX file (openpyxl, read-only, cached values instead of formulas)
+    for the ``with`` block, and close it after.
+
+    Raises ImportFileError when the bytes are no readable workbook."""
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises several unrelated types for a bad file
+        raise ImportFileError(_l("The file is not a readable XLSX workbook.")) from None
+    try:
+        yield wb
+    finally:
+        wb.close()
+
+
+def xlsx_rows(ws) -> list[list]:
+    """Every row of the read-only worksheet ``ws`` from row 1 as a list of cell values (so list
+    index + 1 is the row number Excel shows), whatever the dimension the writing program recorded.
+
+    Raises ImportFileError for a damaged sheet (its part is only read here, lazily)."""
+    try:
+        ws.reset_dimensions()
+        return [list(r) for r in ws.iter_rows(min_row=1, values_only=True)]
+    except Exception:
+        raise ImportFileError(_l("The file is not a readable XLSX workbook.")) from None
 
 
 class XlsxSheet:

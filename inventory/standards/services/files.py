@@ -22,7 +22,6 @@ list.  A dry run checks and reports without changing anything.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +36,8 @@ from inventory.standards.models import StandardList, StandardListVersion
 from inventory.users.models import User
 from inventory.core.errors import DomainError, InvalidInput
 from inventory.standards.services.gap_export import BASIS_CAPTIONS
-from inventory.stock.services.imports import ImportFileError, ImportReport, RowError, RowResult
+from inventory.core.tabular import ImportFileError
+from inventory.stock.services.imports import ImportReport, RowError, RowResult
 from inventory.core.quantities import format_quantity
 from inventory.standards.services.lists import (
     ListData,
@@ -308,12 +308,7 @@ def read_file(filename: str, data: bytes) -> ParsedFile:
         where, line_rows = _yaml_rows(node)
         return ParsedFile(_list_data(values, lines), where, line_rows, ("", "lines"))
     if suffix == ".csv":
-        try:
-            rows = spreadsheet.read_csv(data)  # undoes the export's formula neutralisation
-        except UnicodeDecodeError:
-            raise ImportFileError(_l("The CSV file is neither UTF-8 nor GB18030 text.")) from None
-        except ValueError:  # a NUL byte, a field longer than the csv module allows
-            raise ImportFileError(_l("The file is not a readable CSV file.")) from None
+        rows = spreadsheet.read_csv_file(data)
         if all(_cell(c) == "" for row in rows for c in row):
             raise ImportFileError(_l("The file is empty."))
         if rows and _match(rows[0][0] if rows[0] else "", LIST_FIELDS) is None:
@@ -324,21 +319,17 @@ def read_file(filename: str, data: bytes) -> ParsedFile:
         lines, numbers = _table_rows(rows_kv[after:], start + after)
         return ParsedFile(_list_data(values, lines), where, numbers)
     if suffix in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
-
-        try:
-            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception:  # openpyxl raises several unrelated types for a bad file
-            raise ImportFileError(_l("The file is not a readable XLSX workbook.")) from None
-        if LIST_SHEET not in wb.sheetnames or LINES_SHEET not in wb.sheetnames:
-            raise ImportFileError(_l("The workbook needs the sheets %(a)s and %(b)s.", a=LIST_SHEET, b=LINES_SHEET))
-        kv = [list(r) for r in wb[LIST_SHEET].iter_rows(values_only=True)]
+        with spreadsheet.xlsx_workbook(data) as wb:
+            if LIST_SHEET not in wb.sheetnames or LINES_SHEET not in wb.sheetnames:
+                raise ImportFileError(_l("The workbook needs the sheets %(a)s and %(b)s.",
+                                         a=LIST_SHEET, b=LINES_SHEET))
+            kv, line_rows = spreadsheet.xlsx_rows(wb[LIST_SHEET]), spreadsheet.xlsx_rows(wb[LINES_SHEET])
         if kv and _match(kv[0][0] if kv[0] else "", LIST_FIELDS) is None:
             kv, start = kv[1:], 2
         else:
             start = 1
         values, where, _after = _keyvalue_rows(kv + [[None, None]], start)
-        lines, numbers = _table_rows([list(r) for r in wb[LINES_SHEET].iter_rows(values_only=True)], 1)
+        lines, numbers = _table_rows(line_rows, 1)
         return ParsedFile(_list_data(values, lines), where, numbers, (LIST_SHEET, LINES_SHEET))
     raise ImportFileError(_l("Unsupported file type %(ext)s: use .yaml, .csv or .xlsx.", ext=suffix or "?"))
 

@@ -24,7 +24,6 @@ skipped and listed with the reason; dates may be date cells, Excel day serials,
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ from flask_babel import lazy_gettext as _l
 
 from inventory.core import quantities
 from inventory.core import tabular as spreadsheet
+from inventory.core.tabular import ImportFileError
 from inventory.core.db import db
 from inventory.stock.models import Batch, BatchSource, Item, Location
 from inventory.users.models import User
@@ -144,10 +144,6 @@ class ImportReport:
         return out
 
 
-class ImportFileError(InvalidInput):
-    """The file as a whole cannot be read: unknown format, no header, missing columns."""
-
-
 # --------------------------------------------------------------------------- reading
 
 #: How many rows at the top may stand above the header (a title such as "陆家嘴街道应急物资台账").
@@ -225,7 +221,7 @@ def read_table(filename: str, data: bytes, columns: dict[str, list[str]], requir
     """
     suffix = Path(filename).suffix.lower()
     if suffix == ".csv":
-        rows = _csv_rows(data)
+        rows = spreadsheet.read_csv_file(data)
     elif suffix in (".xlsx", ".xlsm"):
         rows = _xlsx_rows(data, sheet)
     else:
@@ -263,34 +259,12 @@ def read_table(filename: str, data: bytes, columns: dict[str, list[str]], requir
     return table
 
 
-def _csv_rows(data: bytes) -> list[list]:
-    try:
-        return spreadsheet.read_csv(data)  # undoes the exports' formula neutralisation
-    except UnicodeDecodeError:
-        raise ImportFileError(_l("The CSV file is neither UTF-8 nor GB18030 text.")) from None
-    except ValueError:  # csv.Error: a NUL byte, a field longer than the csv module allows
-        raise ImportFileError(_l("The file is not a readable CSV file.")) from None
-
-
 def _xlsx_rows(data: bytes, sheet: str | None) -> list[list]:
-    """Every row of the sheet from row 1 (so list index + 1 is the row number Excel shows),
-    whatever the dimension the writing program recorded."""
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises several unrelated types for a bad file
-        raise ImportFileError(_l("The file is not a readable XLSX workbook.")) from None
-    if sheet is not None and sheet not in wb.sheetnames:
-        raise ImportFileError(_l("The workbook has no sheet named %(name)s.", name=sheet))
-    ws = wb[sheet] if sheet else wb.worksheets[0]
-    try:
-        ws.reset_dimensions()
-        return [list(r) for r in ws.iter_rows(min_row=1, values_only=True)]
-    except Exception:  # a damaged sheet part is only read here, lazily
-        raise ImportFileError(_l("The file is not a readable XLSX workbook.")) from None
-    finally:
-        wb.close()
+    """Every row of the sheet named ``sheet`` (None: the first) from row 1."""
+    with spreadsheet.xlsx_workbook(data) as wb:
+        if sheet is not None and sheet not in wb.sheetnames:
+            raise ImportFileError(_l("The workbook has no sheet named %(name)s.", name=sheet))
+        return spreadsheet.xlsx_rows(wb[sheet] if sheet else wb.worksheets[0])
 
 
 # --------------------------------------------------------------------------- cell parsing
