@@ -5,6 +5,10 @@
   quantities or movement rows; no module of ``inventory/`` but the ledger may have one.
   Migrations and tests are outside the scan; the demo seeds through the ledger.
 
+* ``labels/`` is a pure renderer: it imports neither ``inventory`` nor Flask nor the database.
+* The app's PDFs take fonts and CJK text from ``inventory/core/pdf.py`` alone, the one module
+  of ``inventory/`` that imports :mod:`labels.fonts`.
+
 A failing guard names the file and line, e.g.
 ``inventory/stocktake/services/counts.py:120: assigns .quantity of a batch``.
 """
@@ -324,3 +328,45 @@ def test_a_stock_write_in_a_copied_tree_is_named_by_file_and_line(tmp_path):
         "inventory/stocktake/services/shortcut.py:5: assigns .quantity of a batch"]
     assert ledger_message(violations).endswith("\ninventory/stocktake/services/shortcut.py:5: assigns .quantity "
                                                "of a batch")
+
+
+# --------------------------------------------------------------------------- imports
+
+
+def imports_of(source: str) -> list[tuple[int, str]]:
+    """(line, module) of every import in ``source``; ``from a.b import c`` gives ``a.b`` and
+    ``a.b.c`` (``c`` may be a module).  Relative imports are left out."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.extend((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.append((node.lineno, node.module))
+            found.extend((node.lineno, f"{node.module}.{alias.name}") for alias in node.names)
+    return found
+
+
+def _importers(folder: str, wanted) -> list[str]:
+    return [f"{path.relative_to(ROOT).as_posix()}:{line}: imports {module}"
+            for path in sorted((ROOT / folder).rglob("*.py"))
+            for line, module in imports_of(path.read_text(encoding="utf-8")) if wanted(module)]
+
+
+def _top(module: str) -> str:
+    return module.split(".")[0]
+
+
+def test_labels_is_a_pure_renderer():
+    assert _importers("labels", lambda m: _top(m) in ("inventory", "flask", "sqlalchemy", "werkzeug", "config")
+                      or _top(m).startswith("flask_")) == []
+
+
+def test_pdf_fonts_come_through_core_pdf():
+    offending = _importers("inventory", lambda m: m == "labels.fonts" or m.startswith("labels.fonts."))
+    assert [o for o in offending if not o.startswith("inventory/core/pdf.py:")] == []
+    assert offending, "inventory/core/pdf.py builds on labels.fonts"
+
+
+def test_imports_of_names_modules_and_lines():
+    assert imports_of("import os\nfrom labels import fonts\nfrom . import x\n") == [
+        (1, "os"), (2, "labels"), (2, "labels.fonts")]

@@ -402,7 +402,7 @@ def _download(report, title: str, fmt: str, stem: str):
         body = gap_export.gap_xlsx(report, title, english=english)
         return Response(body, mimetype=standard_files.MIMETYPES["xlsx"],
                         headers={"Content-Disposition": f"attachment; filename=gaps-{stem}-{stamp}.xlsx"})
-    from labels.fonts import MissingGlyphError
+    from inventory.core.pdf import MissingGlyphError
 
     try:
         body = gap_export.gap_pdf(report, title, english=english)

@@ -561,7 +561,7 @@ _ITEM_TEXT = [("category_zh", 60, True), ("category_en", 80, True), ("name_zh", 
 
 
 def _text_problems(obj, spec) -> list[tuple[str, object]]:
-    from labels.fonts import missing_glyphs
+    from inventory.core.pdf import missing_glyphs
 
     problems = []
     for name, limit, required in spec:
@@ -586,7 +586,7 @@ def source_problems(data: SourceData) -> list[tuple[str, object]]:
     Rules: ``key`` lower-case letters, digits and "-" (≤ 40); ``confidence`` V/S/R for an
     official source and N for the subdistrict's own suggestions (never presented as
     official); printed texts within their lengths and printable by the PDF font
-    (:func:`labels.fonts.missing_glyphs`); ``url`` ≤ 300 characters without spaces.
+    (:func:`inventory.core.pdf.missing_glyphs`); ``url`` ≤ 300 characters without spaces.
     """
     problems = []
     data.key = (data.key or "").strip()

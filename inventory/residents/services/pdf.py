@@ -4,10 +4,10 @@ Pure functions from a computed :class:`~inventory.residents.services.checklist.C
 texts) to PDF bytes; no database access.  Captions are in the active Flask-Babel locale
 (the caller's request); ``locale`` picks which language the checklist *data* is printed in.
 
-Chinese is printed with the project's embedded font (:func:`labels.fonts.register_fonts`,
+Chinese is printed with the project's embedded font (:func:`inventory.core.pdf.font`,
 a Noto Sans SC subset), and every string is checked first with
-:func:`labels.fonts.check_text`: a character the font lacks raises
-:class:`labels.fonts.MissingGlyphError` instead of printing a blank.
+:func:`inventory.core.pdf.check`: a character the font lacks raises
+:class:`~inventory.core.pdf.MissingGlyphError` instead of printing a blank.
 
 The basic checklist must fit one A4 page (the issue "Residents"): it is laid out at full
 size and, if it runs over, again at smaller scales (down to 70 %) until it fits.
@@ -17,7 +17,6 @@ The poster's QR code is drawn as vectors (one path of merged runs, measured in d
 from __future__ import annotations
 
 import io
-from xml.sax.saxutils import escape
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -30,8 +29,8 @@ from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from labels import qr_matrix
-from labels.fonts import check_text, register_fonts
 
+from inventory.core.pdf import check, font, markup
 from inventory.residents.models import KitVersion
 from inventory.residents.services.checklist import (
     Checklist,
@@ -52,11 +51,6 @@ SCALES = (1.0, 0.92, 0.85, 0.78, 0.7)
 #: Shanghai citizens' service hotline).
 EMERGENCY_NUMBERS = (("110", _l("Police")), ("119", _l("Fire")), ("120", _l("Ambulance")),
                      ("12345", _l("Citizens' hotline")))
-
-
-def _t(text: str) -> str:
-    """Check that the font can print ``text`` and escape it for a Paragraph."""
-    return escape(check_text(str(text)))
 
 
 class TickBox(Flowable):
@@ -101,40 +95,40 @@ def _other(locale: str) -> str:
 def _line_row(line: ChecklistLine, checklist: Checklist, st, locale: str, box: float) -> list:
     spec = line.spec
     num = checklist.source_number
-    name = [Paragraph(_t(spec.text("name", locale)), st["name"]),
-            Paragraph(_t(spec.text("name", _other(locale))), st["small"])]
-    purpose = Paragraph(_t(spec.text("purpose", locale)), st["cell"])
+    name = [Paragraph(markup(spec.text("name", locale)), st["name"]),
+            Paragraph(markup(spec.text("name", _other(locale))), st["small"])]
+    purpose = Paragraph(markup(spec.text("purpose", locale)), st["cell"])
     rule = f"{rule_text(spec, locale)} [{num(spec.qty_source.key)}]"
     if line.total is not None:
-        qty = [Paragraph(_t(total_text(line, locale)), st["name"]), Paragraph(_t(rule), st["small"])]
+        qty = [Paragraph(markup(total_text(line, locale)), st["name"]), Paragraph(markup(rule), st["small"])]
     else:
-        qty = [Paragraph(_t(rule), st["cell"]), Paragraph(_t(_("Total") + ": ______"), st["small"])]
+        qty = [Paragraph(markup(rule), st["cell"]), Paragraph(markup(_("Total") + ": ______"), st["small"])]
     if line.check_by is not None:
-        check = [Paragraph(_t(_("Check by %(date)s", date=line.check_by.isoformat())
+        check = [Paragraph(markup(_("Check by %(date)s", date=line.check_by.isoformat())
                               + f" [{num(spec.check_source.key)}]"), st["small"]),
-                 Paragraph(_t(_("Replace by") + " ________"), st["small"])]
+                 Paragraph(markup(_("Replace by") + " ________"), st["small"])]
     else:
         check = Paragraph("", st["small"])
-    source = Paragraph(_t(f"[{num(spec.source.key)}] {spec.source.text('short', locale)}"), st["small"])
+    source = Paragraph(markup(f"[{num(spec.source.key)}] {spec.source.text('short', locale)}"), st["small"])
     return [TickBox(box), name, purpose, qty, check, source]
 
 
 def _story(checklist: Checklist, locale: str, url: str, scale: float) -> list:
-    face = register_fonts()
+    face = font()
     st = _styles(face, scale)
     version_name = _("basic version") if checklist.version == KitVersion.BASIC else _("extended version")
     story = [
-        Paragraph(_t(_("Family emergency supplies checklist") + f" · {version_name}"), st["title"]),
-        Paragraph(_t(_("Lujiazui subdistrict, Pudong, Shanghai") + " · " + _("Made on %(date)s",
+        Paragraph(markup(_("Family emergency supplies checklist") + f" · {version_name}"), st["title"]),
+        Paragraph(markup(_("Lujiazui subdistrict, Pudong, Shanghai") + " · " + _("Made on %(date)s",
                                                                             date=checklist.today.isoformat())),
                   st["subtitle"]),
         Spacer(1, 2 * mm * scale),
-        Paragraph(_t(household_text(checklist)), st["body"]),
-        Paragraph(_t(instructions()), st["note"]),
+        Paragraph(markup(household_text(checklist)), st["body"]),
+        Paragraph(markup(instructions()), st["note"]),
         Spacer(1, 2 * mm * scale),
     ]
     heads = ["", _("Item"), _("What it is for"), _("Quantity"), _("Check / replace"), _("Source")]
-    rows = [[Paragraph(_t(h), st["head"]) for h in heads]]
+    rows = [[Paragraph(markup(h), st["head"]) for h in heads]]
     box = 3.6 * mm * scale
     for line in checklist.lines:
         rows.append(_line_row(line, checklist, st, locale, box))
@@ -159,15 +153,15 @@ def _story(checklist: Checklist, locale: str, url: str, scale: float) -> list:
     notes = [f"{line.spec.text('name', locale)}: {line.spec.text('qty_note', locale)}"
              for line in checklist.lines if line.spec.text("qty_note", locale)]
     if notes:
-        story.append(Paragraph(_t(_("Notes on quantities")) + " — " + " ".join(_t(n) for n in notes), st["note"]))
+        story.append(Paragraph(markup(_("Notes on quantities")) + " — " + " ".join(markup(n) for n in notes), st["note"]))
         story.append(Spacer(1, 2 * mm * scale))
 
-    contacts = [Paragraph(_t(_("Emergency contacts")), st["boxhead"])]
+    contacts = [Paragraph(markup(_("Emergency contacts")), st["boxhead"])]
     numbers = "  ".join(f"{n} {label}" for n, label in EMERGENCY_NUMBERS)
-    contacts.append(Paragraph(_t(numbers), st["cell"]))
+    contacts.append(Paragraph(markup(numbers), st["cell"]))
     for label in (_("Family contact 1"), _("Family contact 2"), _("Residents' committee"), _("Meeting place")):
-        contacts.append(Paragraph(_t(label + ": ______________________________"), st["cell"]))
-    sources = [Paragraph(_t(_("Sources")), st["boxhead"])]
+        contacts.append(Paragraph(markup(label + ": ______________________________"), st["cell"]))
+    sources = [Paragraph(markup(_("Sources")), st["boxhead"])]
     for i, src in enumerate(checklist.sources, 1):
         label = src.text("title", locale)
         if src.text("publisher", locale):
@@ -176,7 +170,7 @@ def _story(checklist: Checklist, locale: str, url: str, scale: float) -> list:
         if src.issued:
             label += f" ({src.issued})"
         label += " · " + (f"{src.confidence} " if src.official else "") + _confidence(src.confidence)
-        sources.append(Paragraph(_t(f"[{i}] {label}"), st["note"]))
+        sources.append(Paragraph(markup(f"[{i}] {label}"), st["note"]))
     bottom = Table([[contacts, sources]], colWidths=[76 * mm, 110 * mm])
     bottom.setStyle(TableStyle([
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -187,7 +181,7 @@ def _story(checklist: Checklist, locale: str, url: str, scale: float) -> list:
     ]))
     story.append(KeepTogether([bottom]))
     story.append(Spacer(1, 1.5 * mm * scale))
-    story.append(Paragraph(_t(_("Online: %(url)s · No personal data is stored.", url=url)), st["note"]))
+    story.append(Paragraph(markup(_("Online: %(url)s · No personal data is stored.", url=url)), st["note"]))
     return story
 
 
@@ -210,7 +204,7 @@ def render_checklist_pdf(checklist: Checklist, locale: str, url: str) -> tuple[b
     version flows over as many pages as it needs.
 
     Raises:
-        labels.fonts.MissingGlyphError: a text has a character the embedded font lacks.
+        inventory.core.pdf.MissingGlyphError: a text has a character the embedded font lacks.
     """
     scales = SCALES if checklist.version == KitVersion.BASIC else SCALES[:1]
     for scale in scales:
@@ -261,11 +255,11 @@ def _draw_qr(c: rl_canvas.Canvas, payload: str, x: float, y_top: float, side: fl
 def _centred(c: rl_canvas.Canvas, text: str, y: float, face: str, size: float, color=colors.black) -> None:
     c.setFillColor(color)
     c.setFont(face, size)
-    c.drawCentredString(A4[0] / 2, y, check_text(text))
+    c.drawCentredString(A4[0] / 2, y, check(text))
 
 
 def _wrapped(c: rl_canvas.Canvas, text: str, x: float, y_top: float, width: float, style: ParagraphStyle) -> float:
-    para = Paragraph(_t(text), style)
+    para = Paragraph(markup(text), style)
     _w, h = para.wrap(width, 1000)
     para.drawOn(c, x, y_top - h)
     return h
@@ -319,9 +313,9 @@ def render_poster_pdf(*, area_zh: str, area_en: str, url: str, item_names: list[
 
     Raises:
         ValueError: ``url`` is not a valid QR payload.
-        labels.fonts.MissingGlyphError: a text has a character the embedded font lacks.
+        inventory.core.pdf.MissingGlyphError: a text has a character the embedded font lacks.
     """
-    face = register_fonts()
+    face = font()
     title_zh, title_en = _both(_poster_title)
     buf = io.BytesIO()
     c = rl_canvas.Canvas(buf, pagesize=A4, pageCompression=1)

@@ -11,8 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from sqlalchemy.exc import SQLAlchemyError
 
-from labels.fonts import MissingGlyphError
-
+from inventory.core.pdf import MissingGlyphError
 from inventory.web.access import access
 from inventory.residents.forms import HouseholdForm
 from inventory.web.i18n import is_english

@@ -4,9 +4,9 @@ PDF (reportlab with the embedded Chinese font).
 Both take a built :class:`~inventory.standards.services.gaps.GapReport` and a title, and return
 bytes.  Captions are the active locale's (Simplified Chinese by default; XLSX headers are
 bilingual, like the journal export).  The PDF embeds the Noto Sans SC subset through
-:func:`labels.fonts.register_fonts`; every string goes through
-:func:`labels.fonts.check_text` first, so a character the font lacks raises
-:class:`labels.fonts.MissingGlyphError` instead of printing a blank.
+:func:`inventory.core.pdf.font`; every string goes through :func:`inventory.core.pdf.check`
+first, so a character the font lacks raises :class:`~inventory.core.pdf.MissingGlyphError`
+instead of printing a blank.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from xml.sax.saxutils import escape
 from flask_babel import gettext as _
 
 from inventory.core import tabular as spreadsheet
+from inventory.core.pdf import check, font
 from inventory.standards.models import ListAuthority, StandardBasis
 from inventory.stock.models import LocationKind
 from inventory.core.quantities import format_quantity
@@ -149,7 +150,7 @@ def _pct(value: Decimal | None) -> str:
 def gap_pdf(report: GapReport, title: str, *, english: bool = False) -> bytes:
     """The report as an A4 landscape PDF with the Chinese font embedded.
 
-    Raises labels.fonts.MissingGlyphError when a name or note has a character the embedded
+    Raises inventory.core.pdf.MissingGlyphError when a name or note has a character the embedded
     font lacks (nothing is returned then)."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, landscape
@@ -157,9 +158,7 @@ def gap_pdf(report: GapReport, title: str, *, english: bool = False) -> bytes:
     from reportlab.lib.units import mm
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    from labels.fonts import check_text, register_fonts
-
-    face = register_fonts()
+    face = font()
     styles = {
         "title": ParagraphStyle("title", fontName=face, fontSize=15, leading=20, spaceAfter=4),
         "h2": ParagraphStyle("h2", fontName=face, fontSize=11.5, leading=15, spaceBefore=8, spaceAfter=3),
@@ -170,8 +169,7 @@ def gap_pdf(report: GapReport, title: str, *, english: bool = False) -> bytes:
 
     def text(value) -> str:
         plain = " ".join(str(value if value is not None else "").split())
-        check_text(plain)
-        return plain
+        return check(plain)
 
     def para(value, style="body") -> Paragraph:
         return Paragraph(escape(text(value)), styles[style])

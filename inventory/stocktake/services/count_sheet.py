@@ -5,7 +5,7 @@ booked elsewhere) and, while the count is open, every batch not counted yet —
 so an open blind count prints as the paper sheet to count on.  Book
 quantities and differences are left blank while a blind count is open.
 Chinese text in the PDF uses the embedded label font
-(``labels.fonts.register_fonts``); a character the font lacks is printed as
+(:mod:`inventory.core.pdf`); a character the font lacks is printed as
 "?" (the XLSX keeps the exact text), never as a silent blank.
 """
 from __future__ import annotations
@@ -17,9 +17,8 @@ from xml.sax.saxutils import escape
 
 from flask_babel import gettext as _
 
-from labels import fonts
-
 from inventory.core import tabular as spreadsheet
+from inventory.core.pdf import font, markup, printable
 from inventory.stock.models import Batch
 from inventory.stocktake.models import StocktakeLine
 from inventory.core import clock
@@ -131,11 +130,6 @@ def xlsx(view: CountView, visible_ids: set[int] | None) -> bytes:
     return book.to_bytes()
 
 
-def _printable(text: str) -> str:
-    missing = set(fonts.missing_glyphs(text))
-    return "".join("?" if ch in missing else ch for ch in text) if missing else text
-
-
 def pdf(view: CountView, visible_ids: set[int] | None) -> bytes:
     """The sheet as an A4 landscape PDF with the Chinese font embedded; header repeated on each page.
 
@@ -148,20 +142,20 @@ def pdf(view: CountView, visible_ids: set[int] | None) -> bytes:
     from reportlab.pdfbase import pdfmetrics
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    face = fonts.register_fonts()
+    face = font()
     body = ParagraphStyle("cell", fontName=face, fontSize=8, leading=10, wordWrap="CJK")
     head = ParagraphStyle("title", fontName=face, fontSize=13, leading=17, wordWrap="CJK")
     small = ParagraphStyle("meta", fontName=face, fontSize=9, leading=12, wordWrap="CJK")
 
     def cell(text: str, style=body) -> Paragraph:
-        return Paragraph(escape(_printable(text)), style)
+        return Paragraph(markup(text, lenient=True), style)
 
     widths = [9, 14, 16, 40, 34, 22, 19, 25, 10, 15, 15, 15, 43]  # mm, 277 = A4 landscape − margins
     room = [w * mm - 4 for w in widths]  # minus 2 pt padding on each side
 
     def fit(text: str, column: int):
         """A plain string when it fits on one line (ten times cheaper to lay out), else a wrapping Paragraph."""
-        text = _printable(text)
+        text = printable(text)
         if pdfmetrics.stringWidth(text, face, 8) <= room[column]:
             return text
         return Paragraph(escape(text), body)
