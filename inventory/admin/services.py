@@ -20,8 +20,22 @@ ROLE_LOCATION_KINDS = {
 }
 
 
+def _assignable_role(role: Role | str) -> Role:
+    """``role`` as a Role a person may have; InvalidInput for an unknown one or the internal ``system``."""
+    try:
+        role = Role(role)
+    except ValueError:
+        raise InvalidInput(_l("Unknown role."), field="role") from None
+    if role == Role.SYSTEM:
+        raise InvalidInput(_l("Unknown role."), field="role")
+    return role
+
+
 def _check_role_locations(role: Role, locations: list[Location]) -> None:
-    """Refuse assignments the role would ignore (e.g. 武装部 at a depot)."""
+    """Refuse a location-scoped role without locations, and assignments the role would ignore
+    (e.g. 武装部 at a depot)."""
+    if role in (Role.KEEPER, Role.RESIDENTIAL, Role.CIVIL_DEFENCE) and not locations:
+        raise InvalidInput(_l("This role needs at least one assigned location."), field="locations")
     kinds = ROLE_LOCATION_KINDS.get(role)
     if kinds is None:
         return
@@ -48,20 +62,13 @@ def create_user(*, username: str, password: str, role: Role | str, display_name:
         raise InvalidInput(_l("A username is 1–64 characters without spaces."), field="username")
     if db.session.scalar(db.select(User.id).where(User.username == username)) is not None:
         raise InvalidInput(_l("The username %(name)s is taken.", name=username), field="username")
-    try:
-        role = Role(role)
-    except ValueError:
-        raise InvalidInput(_l("Unknown role."), field="role") from None
-    if role == Role.SYSTEM:
-        raise InvalidInput(_l("Unknown role."), field="role")
+    role = _assignable_role(role)
     locations = []
     for code in location_codes:
         loc = db.session.scalar(db.select(Location).where(Location.code == code))
         if loc is None:
             raise InvalidInput(_l("Unknown location code %(code)s.", code=code), field="locations")
         locations.append(loc)
-    if role in (Role.KEEPER, Role.RESIDENTIAL, Role.CIVIL_DEFENCE) and not locations:
-        raise InvalidInput(_l("This role needs at least one assigned location."), field="locations")
     _check_role_locations(role, locations)
     user = User(username=username, display_name=display_name.strip(), role=role, email=email.strip())
     set_password(user, password)
@@ -80,20 +87,13 @@ def update_user(user: User, *, display_name: str, email: str, role: Role | str, 
     without locations, or an administrator removing their own admin rights or
     deactivating themselves (which could lock the office out).
     """
-    try:
-        role = Role(role)
-    except ValueError:
-        raise InvalidInput(_l("Unknown role."), field="role") from None
-    if role == Role.SYSTEM:
-        raise InvalidInput(_l("Unknown role."), field="role")
+    role = _assignable_role(role)
     if acting is not None and acting.id == user.id and (role != Role.ADMIN or not active):
         raise InvalidInput(_l("You cannot remove your own administrator rights or deactivate yourself."),
                            field="role")
     locations = list(db.session.scalars(db.select(Location).where(Location.id.in_(location_ids or [-1]))))
     if len(locations) != len(set(location_ids or [])):
         raise InvalidInput(_l("Unknown location."), field="locations")
-    if role in (Role.KEEPER, Role.RESIDENTIAL, Role.CIVIL_DEFENCE) and not locations:
-        raise InvalidInput(_l("This role needs at least one assigned location."), field="locations")
     _check_role_locations(role, locations)
     rights_changed = (role != user.role or {l.id for l in locations} != {l.id for l in user.locations}
                       or bool(active) != bool(user.active))

@@ -28,6 +28,20 @@ from inventory.core.types import _enum
 from inventory.core.types import Quantity
 
 
+class Bilingual:
+    """Mixin for records holding each printed text twice, as ``<field>_zh`` and ``<field>_en``."""
+
+    def text(self, field: str, locale: str = "zh") -> str:
+        """``field`` in ``locale`` ("zh…" or "en…"), falling back to Chinese when the English is empty.
+
+        Raises AttributeError when the record has no ``field``."""
+        if locale.startswith("en"):
+            value = getattr(self, f"{field}_en")
+            if value:
+                return value
+        return getattr(self, f"{field}_zh")
+
+
 class KitVersion(str, enum.Enum):
     """Checklist version: the national basic list (基础版) or the extended list (扩展版)."""
 
@@ -76,9 +90,10 @@ class CounterKind(str, enum.Enum):
     PRINT = "print"
 
 
-class KitSource(db.Model):
+class KitSource(Bilingual, db.Model):
     """A source of checklist lines or quantity rules (a list, a standard, a report or the
-    subdistrict's own suggestion).  ``key`` is the stable reference used by the data file."""
+    subdistrict's own suggestion).  ``key`` is the stable reference used by the data file;
+    ``text()`` gives "short", "title", "publisher" and "note" in a locale."""
 
     __tablename__ = "kit_source"
 
@@ -97,20 +112,13 @@ class KitSource(db.Model):
     note_zh: Mapped[str] = mapped_column(Text, default="")
     note_en: Mapped[str] = mapped_column(Text, default="")
 
-    def text(self, field: str, locale: str = "zh") -> str:
-        """``field`` ("short", "title", "publisher", "note") in ``locale``, falling back to Chinese."""
-        if locale.startswith("en"):
-            value = getattr(self, f"{field}_en")
-            if value:
-                return value
-        return getattr(self, f"{field}_zh")
-
     def __repr__(self) -> str:
         return f"<KitSource {self.key}>"
 
 
-class KitItem(db.Model):
-    """One line of the family checklist.
+class KitItem(Bilingual, db.Model):
+    """One line of the family checklist; ``text()`` gives "name", "purpose", "category",
+    "qty_unit" and "qty_note" in a locale.
 
     Quantity rule: ``qty_amount`` (a Decimal in ``qty_unit_*``) for each unit counted by
     ``qty_per`` (each person, the household, or each member of a group), multiplied by the
@@ -155,15 +163,6 @@ class KitItem(db.Model):
         CheckConstraint("check_months IS NULL OR (check_months BETWEEN 1 AND 60)", name="check_months"),
         CheckConstraint("check_months IS NULL OR check_source_id IS NOT NULL", name="check_source"),
     )
-
-    def text(self, field: str, locale: str = "zh") -> str:
-        """``field`` ("name", "purpose", "category", "qty_unit", "qty_note") in ``locale``,
-        falling back to Chinese."""
-        if locale.startswith("en"):
-            value = getattr(self, f"{field}_en")
-            if value:
-                return value
-        return getattr(self, f"{field}_zh")
 
     def __repr__(self) -> str:
         return f"<KitItem {self.code}>"

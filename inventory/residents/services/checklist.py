@@ -60,6 +60,7 @@ from sqlalchemy import func, select
 
 from inventory.core.db import db
 from inventory.residents.models import (
+    Bilingual,
     CounterKind,
     KitConfidence,
     KitCounter,
@@ -187,8 +188,9 @@ def validate_household(*, people, older=0, infants=0, chronic=0, pets=0, days=DE
 
 
 @dataclass(frozen=True)
-class SourceRef:
-    """A plain copy of a :class:`KitSource` for rendering (no database access)."""
+class SourceRef(Bilingual):
+    """A plain copy of a :class:`KitSource` for rendering (no database access); ``text()``
+    gives "short", "title", "publisher" and "note" in a locale."""
 
     key: str
     official: bool
@@ -204,11 +206,6 @@ class SourceRef:
     note_zh: str = ""
     note_en: str = ""
 
-    def text(self, name: str, locale: str = "zh") -> str:
-        """``name`` ("short", "title", "publisher", "note") in ``locale``, Chinese as fallback."""
-        value = getattr(self, f"{name}_en") if locale.startswith("en") else ""
-        return value or getattr(self, f"{name}_zh")
-
     @property
     def link(self) -> str:
         """The URL when it is an http(s) link to an official publisher, else ``""`` (reposts
@@ -218,8 +215,9 @@ class SourceRef:
 
 
 @dataclass(frozen=True)
-class LineSpec:
-    """A plain copy of one :class:`KitItem` (the input of :func:`compute_checklist`)."""
+class LineSpec(Bilingual):
+    """A plain copy of one :class:`KitItem` (the input of :func:`compute_checklist`); ``text()``
+    gives "name", "purpose", "category" and "qty_note" in a locale."""
 
     code: str
     version: KitVersion
@@ -242,11 +240,6 @@ class LineSpec:
     check_months: int | None = None
     check_source: SourceRef | None = None
     sort_order: int = 0
-
-    def text(self, name: str, locale: str = "zh") -> str:
-        """``name`` ("name", "purpose", "category", "qty_note") in ``locale``, Chinese as fallback."""
-        value = getattr(self, f"{name}_en") if locale.startswith("en") else ""
-        return value or getattr(self, f"{name}_zh")
 
     def unit(self, locale: str, amount: Decimal = Decimal(1)) -> str:
         """The unit for ``amount`` in ``locale``.  English units may give singular and plural
