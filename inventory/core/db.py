@@ -2,6 +2,8 @@
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 
+from inventory.core.errors import NotFound
+
 
 #: Constraint names follow one convention so that migrations are stable on
 #: SQLite and PostgreSQL alike.
@@ -15,3 +17,13 @@ NAMING_CONVENTION = {
 
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+
+
+def get_or_not_found(model, record_id, message, *, field: str):
+    """The ``model`` row whose primary key is ``record_id``.
+
+    Raises NotFound(``message``, field=``field``) when ``record_id`` is None or no such row exists."""
+    row = db.session.get(model, record_id) if record_id is not None else None
+    if row is None:
+        raise NotFound(message, field=field)
+    return row

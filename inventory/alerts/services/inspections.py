@@ -17,12 +17,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from inventory.core.db import db
+from inventory.core.db import db, get_or_not_found
 from inventory.stock.models import Batch
 from inventory.alerts.models import Inspection, InspectionResult
 from inventory.users.models import User
 from inventory.alerts.services import rules as alerts
-from inventory.core.errors import InvalidInput, NotFound
+from inventory.core.errors import InvalidInput
 
 #: Longest note, in characters.
 MAX_NOTE = 500
@@ -40,9 +40,7 @@ def record_inspection(*, batch_id: int, user: User, inspected_on: dt.date | None
     result is unknown (``result``), or the note is too long (``note``).
     Access is the caller's check.  Flushes; nothing is written on error.
     """
-    batch = db.session.get(Batch, batch_id) if batch_id is not None else None
-    if batch is None:
-        raise NotFound(_l("Unknown batch."), field="batch")
+    batch = get_or_not_found(Batch, batch_id, _l("Unknown batch."), field="batch")
     item = batch.item
     if not item.inspection_interval_days:
         raise InvalidInput(_l("%(item)s has no inspection interval; it is not inspected.", item=item.name_zh),

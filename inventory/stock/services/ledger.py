@@ -37,7 +37,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from inventory.core.db import db
+from inventory.core.db import db, get_or_not_found
 from inventory.stock.models import (
     Batch,
     BatchSource,
@@ -116,33 +116,22 @@ class LedgerDiscrepancy:
 # --------------------------------------------------------------------------- helpers
 
 
-
-
-
-
 def _get_item(item_id: int, field: str = "item") -> Item:
-    item = db.session.get(Item, item_id) if item_id is not None else None
-    if item is None:
-        raise NotFound(_l("Unknown item."), field=field)
+    item = get_or_not_found(Item, item_id, _l("Unknown item."), field=field)
     if not item.active:
         raise InvalidInput(_l("Item %(name)s is inactive.", name=item.name_zh), field=field)
     return item
 
 
 def _get_location(location_id: int, field: str = "location") -> Location:
-    loc = db.session.get(Location, location_id) if location_id is not None else None
-    if loc is None:
-        raise NotFound(_l("Unknown location."), field=field)
+    loc = get_or_not_found(Location, location_id, _l("Unknown location."), field=field)
     if not loc.active:
         raise InvalidInput(_l("Location %(name)s is inactive.", name=loc.name_zh), field=field)
     return loc
 
 
 def _get_batch(batch_id: int, field: str = "batch") -> Batch:
-    batch = db.session.get(Batch, batch_id) if batch_id is not None else None
-    if batch is None:
-        raise NotFound(_l("Unknown batch."), field=field)
-    return batch
+    return get_or_not_found(Batch, batch_id, _l("Unknown batch."), field=field)
 
 
 def _check_sub_location(sub_location_id: int | None, location: Location) -> SubLocation | None:
@@ -157,7 +146,10 @@ def _check_sub_location(sub_location_id: int | None, location: Location) -> SubL
     return sub
 
 
-def _occurred(occurred_at: dt.datetime | None) -> dt.datetime:
+def booking_time(occurred_at: dt.datetime | None) -> dt.datetime:
+    """The naive-UTC time a booking (a movement, a confirmed count) is dated: ``occurred_at``
+    (aware, or naive UTC), or now when None.  Raises InvalidInput when it lies more than
+    :data:`FUTURE_TOLERANCE` in the future."""
     now = clock.now_utc()
     if occurred_at is None:
         return now
@@ -338,7 +330,7 @@ def receive(*, location_id: int, lines: Sequence[ReceiptLine], user: User,
     """
     user = _user(user)
     location = _get_location(location_id)
-    when = _occurred(occurred_at)
+    when = booking_time(occurred_at)
     received_on = clock.local_date(when)
     try:
         source = BatchSource(source)
@@ -449,7 +441,7 @@ def issue(*, location_id: int, item_id: int, quantity: Decimal | int | str, user
     recipient = (recipient or "").strip()
     if not recipient:
         raise InvalidInput(_l("The recipient is required."), field="recipient")
-    when = _occurred(occurred_at)
+    when = booking_time(occurred_at)
 
     candidates = usable_batches(location.id, item.id, today, received_by=clock.local_date(when))
     chosen: list[Batch]
@@ -544,7 +536,7 @@ def transfer(*, batch_id: int, quantity: Decimal | int | str, to_location_id: in
                lot=_batch_name(batch), date=batch.expires_on.isoformat()),
             field="allow_expired",
         )
-    when = _occurred(occurred_at)
+    when = booking_time(occurred_at)
     _not_before_receipt(batch, when)
     text = _reason(reason, required=False)
 
@@ -612,7 +604,7 @@ def adjust(*, batch_id: int, delta: Decimal | int | str, user: User, reason: str
     qty = parse_quantity(delta, item, field="delta", allow_negative=True)
     text = _reason(reason, required=True)
     location = _get_location(batch.location_id)
-    when = _occurred(occurred_at)
+    when = booking_time(occurred_at)
     _not_before_receipt(batch, when)
     if qty < 0 and batch.quantity < -qty:
         raise _short(item, batch.quantity, -qty)
@@ -641,7 +633,7 @@ def dispose(*, batch_id: int, quantity: Decimal | int | str, user: User, reason:
     qty = parse_quantity(quantity, item)
     text = _reason(reason, required=True)
     location = _get_location(batch.location_id)
-    when = _occurred(occurred_at)
+    when = booking_time(occurred_at)
     _not_before_receipt(batch, when)
     if batch.quantity < qty:
         raise _short(item, batch.quantity, qty)
@@ -676,9 +668,7 @@ def reverse(*, movement_id: int, user: User, reason: str, occurred_at: dt.dateti
     InsufficientStock (the stock it brought in was already issued or moved).
     """
     user = _user(user)
-    target = db.session.get(Movement, movement_id) if movement_id is not None else None
-    if target is None:
-        raise NotFound(_l("Unknown movement."), field="movement")
+    target = get_or_not_found(Movement, movement_id, _l("Unknown movement."), field="movement")
     if target.kind == MovementKind.REVERSE:
         raise InvalidInput(_l("A reversal cannot itself be reversed; book a new movement instead."),
                            field="movement")
@@ -699,9 +689,7 @@ def reverse_document(*, document_id: int, user: User, reason: str,
     Same rules and errors as :func:`reverse`; a reversal document cannot be reversed.
     """
     user = _user(user)
-    doc = db.session.get(Document, document_id) if document_id is not None else None
-    if doc is None:
-        raise NotFound(_l("Unknown document."), field="document")
+    doc = get_or_not_found(Document, document_id, _l("Unknown document."), field="document")
     if doc.kind == DocumentKind.REVERSAL:
         raise InvalidInput(_l("A reversal cannot itself be reversed; book a new movement instead."),
                            field="document")
@@ -712,7 +700,7 @@ def reverse_document(*, document_id: int, user: User, reason: str,
 def _reverse_movements(legs: list[Movement], *, user: User, reason: str,
                        occurred_at: dt.datetime | None, request_token: str | None) -> Document:
     text = _reason(reason, required=True)
-    when = _occurred(occurred_at)
+    when = booking_time(occurred_at)
     if not legs:
         raise InvalidInput(_l("Nothing to reverse."), field="movement")
     _check_token(request_token)

@@ -43,7 +43,7 @@ from sqlalchemy.orm import joinedload
 
 from inventory.core import quantities
 from inventory.core import settings
-from inventory.core.db import db
+from inventory.core.db import db, get_or_not_found
 from inventory.stock.models import Batch, Item, Location, SubLocation
 from inventory.stocktake.models import Stocktake, StocktakeLine, StocktakeStatus
 from inventory.users.models import User
@@ -82,21 +82,8 @@ def _user(user: User) -> User:
     return user
 
 
-def _when(occurred_at: dt.datetime | None) -> dt.datetime:
-    """Naive-UTC time of the confirmation; like every booking, not in the future."""
-    now = clock.now_utc()
-    if occurred_at is None:
-        return now
-    value = clock.to_utc_naive(occurred_at)
-    if value > now + ledger.FUTURE_TOLERANCE:
-        raise InvalidInput(_l("The time of a movement cannot be in the future."), field="occurred_at")
-    return value
-
-
 def _open_count(stocktake_id: int) -> Stocktake:
-    st = db.session.get(Stocktake, stocktake_id) if stocktake_id is not None else None
-    if st is None:
-        raise NotFound(_l("Unknown stocktake."), field="stocktake")
+    st = get_or_not_found(Stocktake, stocktake_id, _l("Unknown stocktake."), field="stocktake")
     if not st.is_open:
         raise InvalidInput(_l("Stocktake %(number)s is closed; start a new count.", number=st.number),
                            field="stocktake")
@@ -120,9 +107,7 @@ def start(*, location_id: int, user: User, blind: bool = False, note: str = "") 
     ``open_location_id``; the session must then be rolled back).
     """
     user = _user(user)
-    location = db.session.get(Location, location_id) if location_id is not None else None
-    if location is None:
-        raise NotFound(_l("Unknown location."), field="location")
+    location = get_or_not_found(Location, location_id, _l("Unknown location."), field="location")
     if not location.active:
         raise InvalidInput(_l("Location %(name)s is inactive.", name=location.name_zh), field="location")
     existing = open_count_at(location.id)
@@ -221,9 +206,7 @@ def parse_counted(raw, item: Item) -> Decimal:
 
 def _counted_batch(batch_id: int, counted) -> tuple[Batch, Item, Decimal]:
     """The batch, its item and the counted quantity parsed in the item's unit (NotFound, InvalidInput)."""
-    batch = db.session.get(Batch, batch_id) if batch_id is not None else None
-    if batch is None:
-        raise NotFound(_l("Unknown batch."), field="batch")
+    batch = get_or_not_found(Batch, batch_id, _l("Unknown batch."), field="batch")
     item = db.session.get(Item, batch.item_id)
     return batch, item, parse_counted(counted, item)
 
@@ -347,10 +330,8 @@ def confirm(*, stocktake_id: int, user: User, occurred_at: dt.datetime | None = 
     message names the lot).
     """
     user = _user(user)
-    st = db.session.get(Stocktake, stocktake_id) if stocktake_id is not None else None
-    if st is None:
-        raise NotFound(_l("Unknown stocktake."), field="stocktake")
-    when = _when(occurred_at)
+    st = get_or_not_found(Stocktake, stocktake_id, _l("Unknown stocktake."), field="stocktake")
+    when = ledger.booking_time(occurred_at)  # like every booking, not in the future
     closed = db.session.execute(
         update(Stocktake)
         .where(Stocktake.id == st.id, Stocktake.status == StocktakeStatus.OPEN)
