@@ -32,6 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._database import reset_postgres  # noqa: E402  (after the project root is on the path)
+
 PG_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/inventory_bench_alerts")
 DAY = dt.date(2026, 11, 29)
 
@@ -43,24 +45,12 @@ def _sa_url(url: str) -> str:
 def rebuild(url: str) -> None:
     """Create the database if missing, drop its schema and migrate it."""
     from flask_migrate import upgrade
-    from sqlalchemy import create_engine, text
 
     from inventory import create_app
     from inventory.core.db import db
 
-    sa_url = _sa_url(url)
-    admin = create_engine(sa_url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
-    name = sa_url.rsplit("/", 1)[1]
-    with admin.connect() as con:
-        if not con.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
-            con.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    engine = create_engine(sa_url)
-    with engine.begin() as con:
-        con.execute(text("DROP SCHEMA public CASCADE"))
-        con.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    app = create_app("test", SQLALCHEMY_DATABASE_URI=sa_url)
+    reset_postgres(url)
+    app = create_app("test", SQLALCHEMY_DATABASE_URI=_sa_url(url))
     with app.app_context():
         upgrade()
         db.engine.dispose()

@@ -36,6 +36,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._database import reset_postgres  # noqa: E402  (after the project root is on the path)
+
 PG_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/inventory_bench")
 ITEMS = 300
 BATCHES_PER_LINE = 5
@@ -45,22 +47,6 @@ LOCATIONS_PER_SUBDISTRICT = sum(n for _k, n in LAYOUT)
 
 def _url(raw: str) -> str:
     return raw.replace("postgresql://", "postgresql+psycopg://", 1)
-
-
-def _reset_pg(uri: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(_url(uri).rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
-    name = uri.rsplit("/", 1)[1]
-    with admin.connect() as con:
-        if not con.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
-            con.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    engine = create_engine(_url(uri))
-    with engine.begin() as con:
-        con.execute(text("DROP SCHEMA public CASCADE"))
-        con.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
 
 
 def _master_data(today: dt.date, subdistricts: int) -> None:
@@ -192,7 +178,7 @@ def prepare(backend: str, uri: str, subdistricts: int, today: dt.date, log):
     from inventory import create_app
 
     if backend == "postgresql":
-        _reset_pg(uri)
+        reset_postgres(uri)
     app = create_app("test", SQLALCHEMY_DATABASE_URI=_url(uri))
     with app.app_context():
         upgrade()

@@ -23,6 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._database import reset_postgres  # noqa: E402  (after the project root is on the path)
+
 PG_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/inventory_bench")
 WORKERS = (1, 4, 16)
 
@@ -36,24 +38,13 @@ def _app(uri: str):
 def prepare(uri: str) -> dict:
     """Build the schema and one location, item, user, a large batch and a document."""
     from flask_migrate import upgrade
-    from sqlalchemy import create_engine, text
 
     from inventory.core.db import db
     from inventory.stock.services import catalogue, ledger
     from inventory.admin.services import create_user
 
     if uri.startswith("postgresql"):
-        admin = create_engine(uri.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
-        name = uri.rsplit("/", 1)[1]
-        with admin.connect() as con:
-            if not con.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar():
-                con.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        engine = create_engine(uri)
-        with engine.begin() as con:
-            con.execute(text("DROP SCHEMA public CASCADE"))
-            con.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
+        reset_postgres(uri)
     app = _app(uri)
     with app.app_context():
         upgrade()
