@@ -409,6 +409,17 @@ def _duplicate_guard(seen: dict, key, number: int, column: str) -> None:
     seen[key] = number
 
 
+def _upsert_by_code(upsert: Callable[[Any], tuple[Any, bool]]) -> Callable[[Any], tuple[str, str]]:
+    """The ``apply`` step of :func:`_run` for catalogue rows matched by code: ``upsert`` the
+    checked data (returns (record, created)) and report ("create" or "update", the code)."""
+
+    def apply(data) -> tuple[str, str]:
+        _record, created = upsert(data)
+        return ("create" if created else "update"), data.code
+
+    return apply
+
+
 def import_items(filename: str, data: bytes, *, dry_run: bool, sheet: str | None = None) -> ImportReport:
     """Import or update catalogue items (matched by item code).  Flushes; caller commits.
 
@@ -438,12 +449,7 @@ def import_items(filename: str, data: bytes, *, dry_run: bool, sheet: str | None
         _duplicate_guard(seen, item.code, number, "code")
         return item
 
-    def apply(item):
-        exists = db.session.scalar(db.select(Item.id).where(Item.code == item.code)) is not None
-        catalogue.upsert_item(item)
-        return ("update" if exists else "create"), item.code
-
-    return _run("items", table, check, apply, dry_run)
+    return _run("items", table, check, _upsert_by_code(catalogue.upsert_item), dry_run)
 
 
 def import_locations(filename: str, data: bytes, *, dry_run: bool, sheet: str | None = None) -> ImportReport:
@@ -467,12 +473,7 @@ def import_locations(filename: str, data: bytes, *, dry_run: bool, sheet: str | 
         _duplicate_guard(seen, loc.code, number, "code")
         return loc
 
-    def apply(loc):
-        exists = db.session.scalar(db.select(Location.id).where(Location.code == loc.code)) is not None
-        catalogue.upsert_location(loc)
-        return ("update" if exists else "create"), loc.code
-
-    return _run("locations", table, check, apply, dry_run)
+    return _run("locations", table, check, _upsert_by_code(catalogue.upsert_location), dry_run)
 
 
 @dataclass
