@@ -31,7 +31,7 @@ def sample_args(world) -> dict:
 
     from inventory.core.db import db
     from inventory.residents.models import KitItem, KitSource
-    from inventory.residents.services.checklist import ensure_default_checklist
+    from inventory.residents.services.checklist_file import ensure_default_checklist
 
     ensure_default_checklist()
     item = db.session.scalar(select(KitItem).order_by(KitItem.id).limit(1))

@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
+from inventory.residents.services import checklist_file
 from inventory.core.db import db
 from inventory.alerts.models import Alert, Inspection, Notification
 from inventory.stock.models import Batch, Movement
@@ -115,7 +116,7 @@ def pages(world, f):
     d = world
     shelf = catalogue.ensure_sub_location(d["dep"], "A-01")
     equipment = _extinguishers(f, d)
-    kit.ensure_default_checklist()
+    checklist_file.ensure_default_checklist()
     standard_lists.save_version(standard_lists.ListData(
         code="DEPOT", name_zh="储备库清单", effective_on=TODAY - dt.timedelta(days=30), authority="local",
         location_kind="depot", lines=[LineData("W1", Decimal(200))]), user=d["users"]["admin"])

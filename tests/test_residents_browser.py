@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from inventory.residents.services import checklist_file
 from inventory.core.db import db
 from inventory.residents.models import KitCounter
 from inventory.residents.services import checklist as kit
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_resident_personalises_and_downloads_a_one_page_pdf(live_server, phone, world):
-    kit.ensure_default_checklist()
+    checklist_file.ensure_default_checklist()
     db.session.commit()
     page = phone
     page.goto(live_server + "/kit?ref=RES")
@@ -69,7 +70,7 @@ def test_resident_personalises_and_downloads_a_one_page_pdf(live_server, phone, 
 
 
 def test_checklist_pages_fit_a_phone_in_english_too(live_server, phone, world):
-    kit.ensure_default_checklist()
+    checklist_file.ensure_default_checklist()
     db.session.commit()
     page = phone
     page.goto(live_server + "/lang/en")

@@ -5,6 +5,7 @@ import threading
 
 from sqlalchemy import select
 
+from inventory.residents.services import counters
 from inventory.core.db import db
 from inventory.residents.models import CounterKind, KitCounter
 from inventory.residents.services import checklist as kit
@@ -23,7 +24,7 @@ def test_concurrent_first_use_and_increments_lose_no_count(any_app):
             for j in range(per_thread):
                 kind = CounterKind.PDF if (i + j) % 5 == 0 else CounterKind.VISIT
                 try:
-                    kit.record_event("R02", kind, TODAY)
+                    counters.record_event("R02", kind, TODAY)
                     db.session.commit()
                 except Exception as exc:  # any failure is a failure of the test
                     db.session.rollback()

@@ -9,8 +9,13 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
+from inventory.core import clock
+from inventory.residents.services import checklist_file
+from inventory.residents.services import content as kit_content
+from inventory.residents.services import counters
+from inventory.residents.services import household as kit_household
 from inventory.core.db import db
-from inventory.residents.models import KitConfidence, KitCounter, KitItem, KitSource, KitVersion
+from inventory.residents.models import CounterKind, KitConfidence, KitCounter, KitItem, KitSource, KitVersion
 from inventory.residents.services import checklist as kit
 from inventory.core.errors import InvalidInput
 
@@ -26,7 +31,7 @@ NATIONAL_2020 = ["饮用水", "方便食品", "灭火器和灭火毯", "呼吸�
 @pytest.fixture
 def specs(app):
     """The shipped checklist loaded into the test database, as LineSpecs."""
-    report = kit.ensure_default_checklist()
+    report = checklist_file.ensure_default_checklist()
     assert report is not None and report.ok and report.items_created == 36
     db.session.commit()
     return kit.line_specs()
@@ -37,8 +42,8 @@ def totals(checklist) -> dict[str, Decimal]:
 
 
 def test_single_older_person(specs):
-    household = kit.validate_household(people=1, older=1)
-    assert household == kit.Household(people=1, older=1, days=3)
+    household = kit_household.validate_household(people=1, older=1)
+    assert household == kit_household.Household(people=1, older=1, days=3)
     got = totals(kit.compute_checklist(specs, household, KitVersion.BASIC, TODAY))
     assert got == {
         "饮用水": D(9),                 # 3 L × 1 person × 3 days
@@ -51,7 +56,7 @@ def test_single_older_person(specs):
 
 
 def test_family_of_five_with_an_infant_and_a_pet(specs):
-    household = kit.validate_household(people="5", infants="1", pets="1", days="")
+    household = kit_household.validate_household(people="5", infants="1", pets="1", days="")
     checklist = kit.compute_checklist(specs, household, KitVersion.BASIC, TODAY)
     got = totals(checklist)
     assert got["饮用水"] == D(45) and got["方便食品"] == D(15) and got["医用外科口罩"] == D(15)
@@ -65,7 +70,7 @@ def test_family_of_five_with_an_infant_and_a_pet(specs):
     assert [line.spec.code for line in checklist.lines][-4:] == ["G01", "G02", "G07", "G08"]
     water = checklist.lines[0]
     assert kit.total_text(water, "zh") == "45 升" and kit.total_text(water, "en") == "45 L"
-    assert water.check_by == kit.add_months(TODAY, 6)  # the water line's 6-month check
+    assert water.check_by == clock.add_months(TODAY, 6)  # the water line's 6-month check
 
     extended = totals(kit.compute_checklist(specs, household, KitVersion.EXTENDED, TODAY))
     assert extended["急救毯"] == D(5) and extended["长效蜡烛"] == D(2) and extended["阻燃防砸头套"] == D(5)
@@ -73,7 +78,7 @@ def test_family_of_five_with_an_infant_and_a_pet(specs):
 
 
 def test_days_and_groups_scale_the_per_day_lines(specs):
-    household = kit.validate_household(people=4, older=2, chronic=1, days=7)
+    household = kit_household.validate_household(people=4, older=2, chronic=1, days=7)
     got = totals(kit.compute_checklist(specs, household, KitVersion.BASIC, TODAY))
     assert got["饮用水"] == D(84) and got["医用外科口罩"] == D(28) and got["呼吸面罩"] == D(4)
     assert got["老年人流质易消化食品"] == D(14) and got["低脂低糖食品"] == D(7) and got["处方药"] == D(7)
@@ -85,7 +90,7 @@ def test_rule_texts_in_both_languages(specs, english):
     hood = next(s for s in specs if s.code == "B04")
     assert kit.rule_text(water, "en") == "3 L per person per day"
     assert kit.rule_text(hood, "en") == "1 pc per person"
-    line = kit.compute_checklist([hood], kit.Household(people=3), KitVersion.BASIC, TODAY).lines[0]
+    line = kit.compute_checklist([hood], kit_household.Household(people=3), KitVersion.BASIC, TODAY).lines[0]
     assert kit.total_text(line, "en") == "3 pcs"
 
 
@@ -128,17 +133,17 @@ def test_general_checklist_is_the_national_basic_list(specs):
 ])
 def test_bad_household_input_names_the_field(app, english, values, field, message):
     if field is None:
-        assert kit.validate_household(**values).people == values["people"]
+        assert kit_household.validate_household(**values).people == values["people"]
         return
     with pytest.raises(InvalidInput) as err:
-        kit.validate_household(**values)
+        kit_household.validate_household(**values)
     assert err.value.field == field and str(err.value) == message
 
 
 def test_bad_household_message_in_chinese(app):
     with app.test_request_context():
         with pytest.raises(InvalidInput) as err:
-            kit.validate_household(people=500)
+            kit_household.validate_household(people=500)
         assert str(err.value) == "家庭人数须在 1 至 20 人之间。"
 
 
@@ -149,7 +154,7 @@ def test_bad_household_message_in_chinese(app):
     (dt.date(2026, 1, 31), 1, dt.date(2026, 2, 28)),
 ])
 def test_add_months(day, months, expected):
-    assert kit.add_months(day, months) == expected
+    assert clock.add_months(day, months) == expected
 
 
 # --------------------------------------------------------------------------- provenance of the shipped data
@@ -179,13 +184,13 @@ def test_shipped_file_provenance(specs):
 # --------------------------------------------------------------------------- editing rules
 
 
-def _item_data(**overrides) -> kit.ItemData:
+def _item_data(**overrides) -> kit_content.ItemData:
     data = dict(code="X01", version="extended", category_zh="测试", category_en="Test", name_zh="测试物品",
                 name_en="Test item", purpose_zh="测试用途", purpose_en="Testing", source="subdistrict",
                 qty_per="household", qty_per_day=False, qty_amount="2", qty_unit_zh="个", qty_unit_en="pc|pcs",
                 qty_source="subdistrict")
     data.update(overrides)
-    return kit.ItemData(**data)
+    return kit_content.ItemData(**data)
 
 
 @pytest.mark.parametrize("overrides, field", [
@@ -206,24 +211,24 @@ def _item_data(**overrides) -> kit.ItemData:
 def test_save_item_refuses_bad_lines(specs, english, overrides, field):
     before = db.session.scalar(select(func.count(KitItem.id)))
     with pytest.raises(InvalidInput) as err:
-        kit.save_item(_item_data(**overrides))
+        kit_content.save_item(_item_data(**overrides))
     assert err.value.field == field
     db.session.rollback()
     assert db.session.scalar(select(func.count(KitItem.id))) == before
 
 
 def test_save_item_and_source(specs):
-    item = kit.save_item(_item_data(special_group="pet", qty_per="pet", qty_per_day=True, qty_amount="0.5",
+    item = kit_content.save_item(_item_data(special_group="pet", qty_per="pet", qty_per_day=True, qty_amount="0.5",
                                     check_months="6", check_source="subdistrict"))
     assert item.qty_amount == D("0.5") and item.check_source.key == "subdistrict"
     with pytest.raises(InvalidInput) as err:
-        kit.save_item(_item_data())
+        kit_content.save_item(_item_data())
     assert err.value.field == "code"
-    src = kit.save_source(kit.SourceData(key="pudong-2026", official=True, confidence="s", short_zh="浦东",
+    src = kit_content.save_source(kit_content.SourceData(key="pudong-2026", official=True, confidence="s", short_zh="浦东",
                                          short_en="Pudong", title_zh="浦东新区清单", title_en="Pudong list"))
     assert src.confidence == KitConfidence.S
     with pytest.raises(InvalidInput) as err:
-        kit.save_source(kit.SourceData(key="ours", official=True, confidence="N", short_zh="我们",
+        kit_content.save_source(kit_content.SourceData(key="ours", official=True, confidence="N", short_zh="我们",
                                        short_en="Us", title_zh="我们的建议", title_en="Ours"))
     assert err.value.field == "confidence"
 
@@ -235,20 +240,20 @@ def test_ensure_default_checklist_never_overwrites_edits(specs):
     water = db.session.scalar(select(KitItem).where(KitItem.code == "B01"))
     water.qty_amount = D(4)
     db.session.commit()
-    assert kit.ensure_default_checklist() is None
+    assert checklist_file.ensure_default_checklist() is None
     db.session.expire_all()
     assert db.session.scalar(select(KitItem.qty_amount).where(KitItem.code == "B01")) == D(4)
 
 
 def test_export_then_import_round_trips(specs):
-    text = kit.export_checklist()
-    again = kit.import_checklist(text, apply=False)
+    text = checklist_file.export_checklist()
+    again = checklist_file.import_checklist(text, apply=False)
     assert again.ok and (again.items_created, again.items_updated, again.items_deactivated) == (0, 36, 0)
     doc = yaml.safe_load(text)
     doc["items"] = [i for i in doc["items"] if i["code"] != "E14"]
     water = next(i for i in doc["items"] if i["code"] == "B01")
     water["quantity"]["amount"] = "3.5"
-    report = kit.import_checklist(yaml.safe_dump(doc, allow_unicode=True))
+    report = checklist_file.import_checklist(yaml.safe_dump(doc, allow_unicode=True))
     assert report.applied and report.items_deactivated == 1
     db.session.commit()
     assert db.session.scalar(select(KitItem.active).where(KitItem.code == "E14")) is False
@@ -257,26 +262,26 @@ def test_export_then_import_round_trips(specs):
 
 
 def test_import_with_any_problem_changes_nothing(specs, english):
-    doc = yaml.safe_load(kit.export_checklist())
+    doc = yaml.safe_load(checklist_file.export_checklist())
     doc["items"][0]["quantity"]["amount"] = "-1"
     doc["items"][1]["source"] = "nowhere"
     doc["items"].append(dict(doc["items"][2]))  # duplicate code
     doc["items"][3]["quantity"]["amount"] = "99"
-    report = kit.import_checklist(yaml.safe_dump(doc, allow_unicode=True))
+    report = checklist_file.import_checklist(yaml.safe_dump(doc, allow_unicode=True))
     assert not report.ok and not report.applied
     where = [w for w, _m in report.problems]
     assert any("B01 qty_amount" in w for w in where) and any("B02 source" in w for w in where)
     assert any("B03" in w and "more than once" in m for w, m in report.problems)
     db.session.rollback()
     assert db.session.scalar(select(KitItem.qty_amount).where(KitItem.code == "B04")) == D(1)
-    assert kit.import_checklist(b"format: something-else\n").problems[0][0] == "format"
-    assert kit.import_checklist("items: [").problems[0][0] == "file"
+    assert checklist_file.import_checklist(b"format: something-else\n").problems[0][0] == "format"
+    assert checklist_file.import_checklist("items: [").problems[0][0] == "file"
 
 
 def test_counters_are_only_counts(specs):
-    kit.record_event("R02", kit.CounterKind.VISIT, TODAY)
-    kit.record_event("R02", kit.CounterKind.VISIT, TODAY)
-    kit.record_event("", kit.CounterKind.PDF, TODAY)
+    counters.record_event("R02", CounterKind.VISIT, TODAY)
+    counters.record_event("R02", CounterKind.VISIT, TODAY)
+    counters.record_event("", CounterKind.PDF, TODAY)
     db.session.commit()
     rows = db.session.execute(select(KitCounter.area_code, KitCounter.day, KitCounter.kind, KitCounter.n)
                               .order_by(KitCounter.area_code)).all()

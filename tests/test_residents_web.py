@@ -12,6 +12,9 @@ import yaml
 import zxingcpp
 from sqlalchemy import event, func, select
 
+from inventory.core import clock
+from inventory.residents.services import checklist_file
+from inventory.residents.services import household as kit_household
 from inventory.core.db import db
 from inventory.residents.models import CounterKind, KitCounter, KitItem
 from inventory.core import clock
@@ -28,7 +31,7 @@ EVERYONE = {"people": "6", "older": "2", "infants": "1", "chronic": "2", "pets":
 @pytest.fixture
 def checklist(app):
     """The shipped checklist in the test database."""
-    kit.ensure_default_checklist()
+    checklist_file.ensure_default_checklist()
     db.session.commit()
 
 
@@ -135,7 +138,7 @@ def test_pdf_basic_fits_one_page_and_shows_every_item(client, checklist):
     assert len(pages) == 1
     text = squash(pages[0])
     specs = kit.line_specs()
-    household = kit.validate_household(**{k: v for k, v in EVERYONE.items() if k != "version"})
+    household = kit_household.validate_household(**{k: v for k, v in EVERYONE.items() if k != "version"})
     expected = kit.compute_checklist(specs, household, kit.KitVersion.BASIC, TODAY)
     assert len(expected.lines) == 19
     for line in expected.lines:
@@ -168,7 +171,7 @@ def test_general_pdfs_and_english(client, checklist):
 def test_print_page_has_tick_boxes_dates_and_contacts(client, checklist):
     body = client.post("/kit/print?ref=RES", data=FAMILY).data.decode()
     assert body.count('class="kit-box"') == 15
-    in_six_months = kit.add_months(clock.local_today(), 6).isoformat()
+    in_six_months = clock.add_months(clock.local_today(), 6).isoformat()
     assert f"{in_six_months} 前检查" in body and "更换日期" in body
     assert "紧急联系方式" in body and "110 报警" in body and "集合地点" in body
     assert "data-print" in body and "js/residents.js" in body

@@ -1,6 +1,7 @@
 """Business time: the subdistrict works in Asia/Shanghai; the database stores naive UTC."""
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from zoneinfo import ZoneInfo
 
@@ -39,3 +40,12 @@ def local_today() -> dt.date:
 def local_date(value: dt.datetime) -> dt.date:
     """The business-local calendar date of a naive-UTC or aware datetime."""
     return to_local(value).date()
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day of the month ``months`` later, or that month's last day when it is shorter
+    (2026-01-31 + 1 month → 2026-02-28; 2028-01-31 + 1 → 2028-02-29)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return dt.date(year, month + 1, min(day.day, last))

@@ -122,7 +122,7 @@ def seed_demo(*, today: dt.date, if_empty: bool = False, with_accounts: bool = T
                 create_user(username=username, password=DEMO_PASSWORD, role=role, display_name=name,
                             location_codes=codes)
                 report.accounts.append((username, DEMO_PASSWORD, role))
-    from inventory.residents.services.checklist import ensure_default_checklist
+    from inventory.residents.services.checklist_file import ensure_default_checklist
     ensure_default_checklist()
     from inventory.demo.alerts import seed_demo_alerts
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from inventory.residents.services import checklist_file
 from inventory.core.db import db
 from inventory.residents.services import checklist as kit
 from inventory.web.transaction import command_transaction
@@ -35,9 +36,9 @@ def load_command(file: Path | None, if_empty: bool, dry_run: bool) -> None:
     if if_empty and db.session.scalar(select(KitItem.id).limit(1)) is not None:
         click.echo("The checklist already has lines; nothing loaded.")
         return
-    path = file or kit.DEFAULT_FILE
+    path = file or checklist_file.DEFAULT_FILE
     with command_transaction(dry_run=dry_run) as tx:
-        report = kit.import_checklist(path.read_bytes(), apply=not dry_run)
+        report = checklist_file.import_checklist(path.read_bytes(), apply=not dry_run)
         if not report.ok:
             tx.discard()
     if not report.ok:
@@ -53,7 +54,7 @@ def load_command(file: Path | None, if_empty: bool, dry_run: bool) -> None:
 @click.argument("file", required=False, default="-")
 def export_command(file: str) -> None:
     """Write the checklist as YAML to FILE (default: standard output)."""
-    text = kit.export_checklist()
+    text = checklist_file.export_checklist()
     if file == "-":
         click.echo(text, nl=False)
     else:

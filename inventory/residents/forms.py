@@ -14,7 +14,7 @@ from wtforms import BooleanField, DateField, RadioField, SelectField, StringFiel
 from wtforms.validators import Optional
 
 from inventory.web.forms import OneTimeForm, SubForm, choice, choices
-from inventory.residents.services.checklist import LIMITS
+from inventory.residents.services.household import LIMITS
 
 
 def _number(label, name: str, default: str = "") -> StringField:

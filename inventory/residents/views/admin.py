@@ -17,6 +17,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
+from inventory.residents.services import checklist_file
+from inventory.residents.services import content as kit_content
+from inventory.residents.services import counters
 from inventory.stock.permissions import VIEW, visible_location_ids
 from inventory.stock.access import require
 from inventory.web.access import access
@@ -63,7 +66,7 @@ def areas():
             form.date_to.errors = [_("The end date is before the start date.")]
             date_from, date_to = today - dt.timedelta(days=DEFAULT_PERIOD_DAYS - 1), today
     ids = visible_location_ids(current_user)
-    rows, total = kit.area_counts(date_from, date_to, ids, include_unreferenced=ids is None)
+    rows, total = counters.area_counts(date_from, date_to, ids, include_unreferenced=ids is None)
     return render_template("residents/areas.html", form=form, rows=rows, total=total, date_from=date_from,
                            date_to=date_to, can_poster=current_user.role in (Role.ADMIN, Role.RESIDENTIAL),
                            locale=_locale(), public_url=current_app.config["EXTERNAL_URL"] + url_for("public.kit"))
@@ -129,8 +132,8 @@ def _item_form(item: KitItem | None) -> KitItemForm:
     return form
 
 
-def _item_data(form: KitItemForm) -> kit.ItemData:
-    return kit.ItemData(
+def _item_data(form: KitItemForm) -> kit_content.ItemData:
+    return kit_content.ItemData(
         code=form.code.data or "", version=form.version.data or "", special_group=form.special_group.data or None,
         category_zh=form.category_zh.data, category_en=form.category_en.data, name_zh=form.name_zh.data,
         name_en=form.name_en.data, purpose_zh=form.purpose_zh.data, purpose_en=form.purpose_en.data,
@@ -155,12 +158,12 @@ def _save_item(item: KitItem | None):
     form = _item_form(item)
     if form.validate_on_submit():
         data = _item_data(form)
-        problems = kit.item_problems(data, [s.key for s in _sources()])
+        problems = kit_content.item_problems(data, [s.key for s in _sources()])
         if problems:
             _show_problems(form, problems)
         else:
             with view_transaction(form) as tx:
-                saved = kit.save_item(data, item)
+                saved = kit_content.save_item(data, item)
             if tx.committed:
                 flash(_("Checklist line %(code)s saved.", code=saved.code), "success")
                 return redirect(url_for("kit_admin.content"))
@@ -200,15 +203,15 @@ def _source_form(source: KitSource | None) -> KitSourceForm:
 def _save_source(source: KitSource | None):
     form = _source_form(source)
     if form.validate_on_submit():
-        data = kit.SourceData(**{name: (getattr(form, name).data or "") for name in (
+        data = kit_content.SourceData(**{name: (getattr(form, name).data or "") for name in (
             "key", "confidence", "short_zh", "short_en", "title_zh", "title_en", "publisher_zh", "publisher_en",
             "issued", "url", "note_zh", "note_en")}, official=bool(form.official.data))
-        problems = kit.source_problems(data)
+        problems = kit_content.source_problems(data)
         if problems:
             _show_problems(form, problems)
         else:
             with view_transaction(form) as tx:
-                saved = kit.save_source(data, source)
+                saved = kit_content.save_source(data, source)
             if tx.committed:
                 flash(_("Source %(key)s saved.", key=saved.key), "success")
                 return redirect(url_for("kit_admin.content"))
@@ -239,7 +242,7 @@ def source_edit(kit_source_id: int):
 def export():
     """The whole checklist (sources and lines) as YAML, the format the import reads."""
     stamp = clock.local_today().isoformat()
-    return Response(kit.export_checklist(), mimetype="application/x-yaml; charset=utf-8",
+    return Response(checklist_file.export_checklist(), mimetype="application/x-yaml; charset=utf-8",
                     headers={"Content-Disposition": f"attachment; filename=family-checklist-{stamp}.yaml"})
 
 
@@ -253,7 +256,7 @@ def import_yaml():
     report = None
     if form.validate_on_submit():
         with view_transaction(form, field="file") as tx:
-            report = kit.import_checklist(form.file.data.read(), apply=bool(form.confirm.data))
+            report = checklist_file.import_checklist(form.file.data.read(), apply=bool(form.confirm.data))
             if not report.applied:
                 tx.discard()
         if tx.committed:

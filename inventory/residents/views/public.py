@@ -11,6 +11,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from sqlalchemy.exc import SQLAlchemyError
 
+from inventory.residents.services import counters
+from inventory.residents.services import household
 from inventory.core.pdf import MissingGlyphError
 from inventory.web.access import access
 from inventory.residents.forms import HouseholdForm
@@ -38,17 +40,17 @@ def _count(kind: CounterKind, area: str) -> None:
     """Add one to the anonymous counter and commit; a failure to count never fails the page."""
     try:
         with unit_of_work():
-            kit.record_event(area, kind, clock.local_today())
+            counters.record_event(area, kind, clock.local_today())
     except SQLAlchemyError:  # rolled back by the unit of work
         current_app.logger.warning("family checklist: %s counter not recorded", kind.value)
 
 
-def _household(form: HouseholdForm) -> kit.Household | None:
+def _household(form: HouseholdForm) -> household.Household | None:
     """The validated household, or None with the error attached to the offending field."""
     if not form.validate_on_submit():
         return None
     try:
-        return kit.validate_household(**form.raw())
+        return household.validate_household(**form.raw())
     except InvalidInput as err:
         getattr(form, err.field).errors = list(getattr(form, err.field).errors) + [str(err)]
         return None
@@ -84,7 +86,7 @@ def kit_page():
     input (0 or 500 people, 90 days …) answers 422 with the message next to the field.
     Nothing typed is stored.
     """
-    area = kit.resolve_area(request.args.get("ref"))
+    area = counters.resolve_area(request.args.get("ref"))
     form = HouseholdForm()
     if request.method == "GET":
         _count(CounterKind.VISIT, area)
@@ -120,7 +122,7 @@ def kit_pdf():
     """
     from inventory.residents.services.pdf import render_checklist_pdf
 
-    area = kit.resolve_area(request.args.get("ref"))
+    area = counters.resolve_area(request.args.get("ref"))
     form = HouseholdForm()
     checklist, personal = _checklist_for_download(form)
     if checklist is None:
@@ -149,7 +151,7 @@ def kit_print():
     """
     from inventory.residents.services.pdf import EMERGENCY_NUMBERS
 
-    area = kit.resolve_area(request.args.get("ref"))
+    area = counters.resolve_area(request.args.get("ref"))
     form = HouseholdForm()
     checklist, personal = _checklist_for_download(form)
     if checklist is None:

@@ -32,7 +32,6 @@ The same rule is offered three ways: :func:`assess` for one batch in Python, and
 """
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import logging
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, and_, case, literal, select
 
+from inventory.core.clock import add_months
 from inventory.core.db import db
 from inventory.stock.models import Batch, Category, Item
 from inventory.core.errors import InvalidInput, NotFound
@@ -234,13 +234,6 @@ def assess(batch: Batch, day: dt.date, windows: ExpiryWindows | None = None) -> 
 # --------------------------------------------------------------------------- shelf life
 
 
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day of the month ``months`` later, or that month's last day when it is shorter
-    (2026-01-31 + 1 month → 2026-02-28; 2028-01-31 + 1 → 2028-02-29)."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    last = calendar.monthrange(year, month + 1)[1]
-    return dt.date(year, month + 1, min(day.day, last))
 
 
 def expiry_from_shelf_life(produced_on: dt.date, *, days: int | None = None,
