@@ -5,6 +5,9 @@ the sample batch for inspections is DEP's batch of an extinguisher.
 """
 from __future__ import annotations
 
+from inventory.alerts.services import acknowledgement
+from inventory.alerts.services import runs as alert_runs
+
 STAFF = {"admin", "keeper", "civil_defence", "residential", "viewer"}
 SEE_DEP = {"admin", "keeper", "viewer"}
 ACT_AT_DEP = {"admin", "keeper"}
@@ -38,8 +41,8 @@ def sample_args(world) -> dict:
     from .conftest import TODAY
 
     now = dt.datetime.combine(TODAY, dt.time(1, 0))  # naive UTC, 09:00 in Shanghai
-    run = alerts.begin_run(alerts.ALERT_JOB_ID, now)
-    alerts.run_rules(TODAY, run=run, now=now, codes=["expired"])
+    run = alert_runs.begin_run(alert_runs.ALERT_JOB_ID, now)
+    alert_runs.run_rules(TODAY, run=run, now=now, codes=["expired"])
     alert = db.session.scalar(db.select(Alert).where(Alert.batch_id == world["old"].id))
     message = Notification(dedup_key="digest:email:sample", channel="email", recipient="office@example.org",
                            digest_on=TODAY, status="failed", attempts=12, last_error="SMTP down")

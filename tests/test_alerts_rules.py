@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from inventory.alerts.services import acknowledgement
+from inventory.alerts.services import runs as alert_runs
 from inventory.core.db import db
 from inventory.alerts.models import Alert, AlertEvent, AlertState, Inspection, InspectionResult
 from inventory.stock.models import Category, Movement
@@ -22,10 +24,10 @@ from .conftest import TODAY
 NOW = dt.datetime.combine(TODAY, dt.time(1, 0))  # 09:00 in Shanghai
 
 
-def run(today: dt.date = TODAY, codes=None, now: dt.datetime = NOW) -> alerts.RunSummary:
+def run(today: dt.date = TODAY, codes=None, now: dt.datetime = NOW) -> alert_runs.RunSummary:
     """One committed rule run, as the daily job does it (without digests)."""
-    number = alerts.begin_run(alerts.ALERT_JOB_ID, now)
-    summary = alerts.run_rules(today, run=number, now=now, codes=codes)
+    number = alert_runs.begin_run(alert_runs.ALERT_JOB_ID, now)
+    summary = alert_runs.run_rules(today, run=number, now=now, codes=codes)
     db.session.commit()
     return summary
 
@@ -102,7 +104,7 @@ def test_escalation_reopens_an_acknowledged_alert_and_keeps_who_acknowledged(any
     run()
     alert = db.session.scalar(select(Alert).where(Alert.rule == "expiring"))
     assert alert.level == 90
-    alerts.acknowledge(alert, keeper, NOW + dt.timedelta(hours=1))
+    acknowledgement.acknowledge(alert, keeper, NOW + dt.timedelta(hours=1))
     db.session.commit()
     run(today=days(1), now=NOW + dt.timedelta(days=1))  # 30 days left: the 30-day stage
     db.session.expire_all()
@@ -125,12 +127,12 @@ def test_acknowledge_refuses_twice_and_resolved(any_app, f, depot):
     f.commit()
     run()
     alert = db.session.scalar(select(Alert))
-    alerts.acknowledge(alert, user, NOW)
+    acknowledgement.acknowledge(alert, user, NOW)
     with pytest.raises(AlreadyDone):
-        alerts.acknowledge(alert, user, NOW)
+        acknowledgement.acknowledge(alert, user, NOW)
     alert.state = AlertState.RESOLVED
     with pytest.raises(InvalidInput):
-        alerts.acknowledge(alert, user, NOW)
+        acknowledgement.acknowledge(alert, user, NOW)
 
 
 # --------------------------------------------------------------------------- resolve and reopen
@@ -379,7 +381,7 @@ def test_a_python_rule_slots_in_with_findings(any_app, f, depot, monkeypatch):
 
     monkeypatch.setitem(alerts.RULES, "test_shortfall", alerts.Rule(
         "test_shortfall", "Shortfall", "Short by %(shortfall)s %(unit)s", shortfalls, order=30))
-    monkeypatch.setattr(alerts, "CHUNK", 1)
+    monkeypatch.setattr(alert_runs, "CHUNK", 1)
     run()
     alert = db.session.scalar(select(Alert).where(Alert.rule == "test_shortfall"))
     assert (alert.subject, alert.params) == (f"stock:{depot.id}:{water.id}", {"shortfall": "12.5"})

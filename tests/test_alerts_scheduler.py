@@ -19,7 +19,7 @@ from inventory import create_app
 from inventory.core.db import db
 from inventory.alerts.jobs import JOBS, SettingError, build_scheduler, catch_up_due, daily_at, run_alerts
 from inventory.alerts.models import Alert, JobState, Notification
-from inventory.alerts.services.rules import ALERT_JOB_ID
+from inventory.alerts.services.runs import ALERT_JOB_ID
 
 from . import clocked
 from .conftest import TODAY

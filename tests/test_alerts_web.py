@@ -8,6 +8,8 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from inventory.alerts.services import queries as alert_queries
+from inventory.alerts.services import runs as alert_runs
 from inventory.stock.permissions import visible_location_ids
 from inventory.core.db import db
 from inventory.web.i18n_catalog import compile_catalogues
@@ -32,8 +34,8 @@ NOW = dt.datetime.combine(TODAY, dt.time(1, 0))
 
 
 def run(today=TODAY):
-    number = alerts.begin_run(alerts.ALERT_JOB_ID, NOW)
-    alerts.run_rules(today, run=number, now=NOW)
+    number = alert_runs.begin_run(alert_runs.ALERT_JOB_ID, NOW)
+    alert_runs.run_rules(today, run=number, now=NOW)
     db.session.commit()
 
 
@@ -80,10 +82,10 @@ def test_scoping_in_sql_agrees_with_visible_location_ids(app, raised):
         visible = visible_location_ids(user)
         expected = {a.id for a in db.session.scalars(select(Alert))
                     if visible is None or a.location_id in visible}
-        clause = alerts.visible_clause(user)
+        clause = alert_queries.visible_clause(user)
         stmt = select(Alert.id) if clause is None else select(Alert.id).where(clause)
         assert set(db.session.scalars(stmt)) == expected, user.username
-        assert alerts.open_count(user) == len(expected)
+        assert alert_queries.open_count(user) == len(expected)
 
 
 def test_filters_and_counts(client, raised, login):

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from inventory.alerts.services import runs as alert_runs
 from inventory.core.db import db
 from inventory.stock.models import Batch, Document, DocumentKind
 
@@ -99,7 +100,7 @@ def test_keeper_ticks_all_open_alerts_and_acknowledges_them_in_one_post(live_ser
     from inventory.alerts.services import rules as alerts
 
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    alerts.run_rules(now.date(), run=alerts.begin_run(alerts.ALERT_JOB_ID, now), now=now)
+    alert_runs.run_rules(now.date(), run=alert_runs.begin_run(alert_runs.ALERT_JOB_ID, now), now=now)
     db.session.commit()
     page = phone
     page.goto(live_server + "/login")

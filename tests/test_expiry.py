@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from inventory.alerts.services import runs as alert_runs
 from inventory.core.db import db
 from inventory.web.i18n_catalog import compile_catalogues
 from inventory.alerts.models import Alert
@@ -96,8 +97,8 @@ def test_every_page_count_alert_and_report_agrees(shelf, client, login):
     detail = client.get("/locations/DEP").data.decode()
     assert detail.count("batch-row status-row-expiring") == 2
     # The alert centre after the daily run: exactly the same batches.
-    number = alerts.begin_run(alerts.ALERT_JOB_ID, dt.datetime.combine(TODAY, dt.time(1)))
-    alerts.run_rules(TODAY, run=number, now=dt.datetime.combine(TODAY, dt.time(1)))
+    number = alert_runs.begin_run(alert_runs.ALERT_JOB_ID, dt.datetime.combine(TODAY, dt.time(1)))
+    alert_runs.run_rules(TODAY, run=number, now=dt.datetime.combine(TODAY, dt.time(1)))
     db.session.commit()
     alerted = {a.batch_id: a.level for a in db.session.scalars(select(Alert).where(Alert.rule == "expiring"))}
     assert alerted == {shelf["food85"].id: 90, shelf["mask25"].id: 30}

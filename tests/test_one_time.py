@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
+from inventory.alerts.services import runs as alert_runs
 from inventory.residents.services import checklist_file
 from inventory.core.db import db
 from inventory.alerts.models import Alert, Inspection, Notification
@@ -125,7 +126,7 @@ def pages(world, f):
     stocktakes.record_count(stocktake_id=st.id, batch_id=d["fuel"].id, counted="50", user=d["users"]["admin"])
     stocktakes.record_count(stocktake_id=st.id, batch_id=d["res_batch"].id, counted="6", user=d["users"]["admin"])
     now = clock.now_utc()
-    alerts.run_rules(TODAY, run=alerts.begin_run(alerts.ALERT_JOB_ID, now), now=now)
+    alert_runs.run_rules(TODAY, run=alert_runs.begin_run(alert_runs.ALERT_JOB_ID, now), now=now)
     f.commit()
     batch, doc = d["batch"], db.session.scalar(select(Movement).where(Movement.batch_id == d["batch"].id))
     alert = db.session.scalar(select(Alert).limit(1))

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask, current_app
 
+from inventory.alerts.services import runs as alert_runs
 from inventory.alerts import mail
 from inventory.core.settings import DEFAULT_TZ
 from inventory.core.db import db
@@ -60,7 +61,7 @@ class RunReport:
     """One daily alert run: the rule summary, the digests written and the delivery after commit
     (None for a dry run, which saves and sends nothing)."""
 
-    summary: alerts.RunSummary
+    summary: alert_runs.RunSummary
     digests: digests.DigestReport
     delivery: DeliveryReport | None
     dry_run: bool
@@ -70,16 +71,16 @@ def run_alerts(today: dt.date, *, dry_run: bool = False, deliver_now: bool = Tru
     """Evaluate every rule for ``today``, write digests, commit once, then deliver.
 
     ``dry_run`` rolls everything back (nothing saved, nothing sent) but reports
-    what would have happened.  Runs serialise on the job row (:func:`alerts.begin_run`);
+    what would have happened.  Runs serialise on the job row (:func:`alert_runs.begin_run`);
     the unique keys on alerts and digests are the backstop.  Any error rolls
     back and propagates.
     """
     now = clock.now_utc()
     with unit_of_work(dry_run=dry_run):
-        run = alerts.begin_run(alerts.ALERT_JOB_ID, now)
-        summary = alerts.run_rules(today, run=run, now=now)
+        run = alert_runs.begin_run(alert_runs.ALERT_JOB_ID, now)
+        summary = alert_runs.run_rules(today, run=run, now=now)
         written = digests.build_digests(today, run, now, render=mail.RENDERER)
-        alerts.finish_run(alerts.ALERT_JOB_ID, clock.now_utc(), today, _summary_text(summary, written))
+        alert_runs.finish_run(alert_runs.ALERT_JOB_ID, clock.now_utc(), today, _summary_text(summary, written))
     if dry_run:
         return RunReport(summary, written, None, True)
     # Delivery only after the commit: a digest is sent only once it is stored.
@@ -87,7 +88,7 @@ def run_alerts(today: dt.date, *, dry_run: bool = False, deliver_now: bool = Tru
     return RunReport(summary, written, delivery, False)
 
 
-def _summary_text(summary: alerts.RunSummary, written: digests.DigestReport) -> str:
+def _summary_text(summary: alert_runs.RunSummary, written: digests.DigestReport) -> str:
     return (f"run {summary.run} for {summary.today}: opened {summary.count('opened')}, "
             f"escalated {summary.count('escalated')}, reopened {summary.count('reopened')}, "
             f"resolved {summary.count('resolved')}; active {sum(summary.active.values())}; "
@@ -244,7 +245,7 @@ def catch_up_due(app: Flask, now: dt.datetime | None = None) -> bool:
     local = (now or dt.datetime.now(dt.timezone.utc)).astimezone(tz)
     hour, minute = daily_at(app.config)
     with app.app_context():
-        last = db.session.scalar(db.select(JobState.last_run_on).where(JobState.job_id == alerts.ALERT_JOB_ID))
+        last = db.session.scalar(db.select(JobState.last_run_on).where(JobState.job_id == alert_runs.ALERT_JOB_ID))
         db.session.remove()
     if last is None:
         return True
@@ -263,7 +264,7 @@ def build_scheduler(app: Flask, *, catch_up: bool = True):
     late = catch_up and catch_up_due(app)
     for job in JOBS:
         options = {}
-        if late and job.id == alerts.ALERT_JOB_ID:
+        if late and job.id == alert_runs.ALERT_JOB_ID:
             options["next_run_time"] = dt.datetime.now(tz)
         scheduler.add_job(_in_app(app, job), job.trigger(app.config, tz), id=job.id, name=job.description,
                           replace_existing=True, **options)

@@ -15,6 +15,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from inventory.alerts.services import acknowledgement
+from inventory.alerts.services import queries as alert_queries
 from inventory.alerts.forms import AcknowledgeManyForm, AlertSettingsForm, InspectionForm, ResendForm
 from inventory.stock.permissions import COUNT, VIEW, allowed_actions
 from inventory.stock.access import require
@@ -55,11 +57,11 @@ def _alert_count():
         return {}
     if current_user.role not in STAFF:
         return {}
-    return {"alert_count": alert_service.open_count(current_user)}
+    return {"alert_count": alert_queries.open_count(current_user)}
 
 
 def _alert_or_404(alert_id: int) -> Alert:
-    alert = alert_service.alert_with_history(alert_id)
+    alert = alert_queries.alert_with_history(alert_id)
     if alert is None:
         abort(404)
     require(VIEW, alert.location)
@@ -76,7 +78,7 @@ def _safe_back(default: str) -> str:
     return safe_next(request.form.get("next")) or default
 
 
-def _filter_from_args() -> tuple[alert_service.AlertFilter, dict]:
+def _filter_from_args() -> tuple[alert_queries.AlertFilter, dict]:
     """The alert centre's filter from ``?state=`` (default active), ``?rule=``, ``?location=``;
     unknown values fall back to no filter.  Returns (filter, the query arguments without page)."""
     state = request.args.get("state", "active")
@@ -85,7 +87,7 @@ def _filter_from_args() -> tuple[alert_service.AlertFilter, dict]:
     rule = rule if rule in alert_service.RULES else None
     location_id = request.args.get("location", type=int)
     args = {k: v for k, v in request.args.items() if k != "page"}
-    return alert_service.AlertFilter(state=state, rule=rule, location_id=location_id), args
+    return alert_queries.AlertFilter(state=state, rule=rule, location_id=location_id), args
 
 
 @bp.get("/alerts")
@@ -96,9 +98,9 @@ def index():
     Those who may acknowledge tick open alerts and acknowledge them in one post."""
     flt, args = _filter_from_args()
     page = max(request.args.get("page", 1, type=int), 1)
-    rows, has_next = alert_service.alert_page(current_user, flt, page)
+    rows, has_next = alert_queries.alert_page(current_user, flt, page)
     today = clock.local_today()
-    counts = alert_service.counts_by_rule(current_user)
+    counts = alert_queries.counts_by_rule(current_user)
     can_ack = current_user.role in ACTORS
     return render_template(
         "alerts/index.html", rows=[(a, alert_service.describe(a, today)) for a in rows], has_next=has_next,
@@ -116,7 +118,7 @@ def export():
     user's locations.  Built by :func:`inventory.alerts.services.export.alerts_xlsx`."""
     flt, _args = _filter_from_args()
     today = clock.local_today()
-    stmt = alert_service.alert_query(current_user, flt).limit(alert_export.EXPORT_LIMIT)
+    stmt = alert_queries.alert_query(current_user, flt).limit(alert_export.EXPORT_LIMIT)
     alerts_ = db.session.scalars(stmt).unique()
     rows = ((a, alert_service.rule_label(a.rule), alert_service.describe(a, today)) for a in alerts_)
     body = alert_export.alerts_xlsx(rows, today, english=is_english())
@@ -138,7 +140,7 @@ def acknowledge_many():
         flash(_("Tick the alerts to acknowledge first."), "warning")
         return redirect(back)
     with view_transaction(category="warning") as tx:
-        done = alert_service.acknowledge_many(form.alert_ids.data or [], current_user, clock.now_utc())
+        done = acknowledgement.acknowledge_many(form.alert_ids.data or [], current_user, clock.now_utc())
     if not tx.committed:
         return redirect(back)
     if done.acknowledged:
@@ -170,7 +172,7 @@ def acknowledge(alert_id: int):
     already acknowledged or resolved is left as it is, with a message."""
     alert = _alert_or_404(alert_id)
     with view_transaction(report=_flash_refusal) as tx:
-        alert_service.acknowledge(alert, current_user, clock.now_utc())
+        acknowledgement.acknowledge(alert, current_user, clock.now_utc())
     if tx.committed:
         flash(_("Alert acknowledged."), "success")
     return redirect(_safe_back(url_for("alerts.detail", alert_id=alert_id)))

@@ -40,7 +40,8 @@ from inventory.alerts.models import (
 )
 from inventory.core.policy import Role
 from inventory.users.models import User
-from inventory.alerts.services.rules import RULES, describe, due_order, rules_in_order
+from inventory.alerts.services.rules import RULES, describe, rules_in_order
+from inventory.alerts.services.queries import due_order
 from inventory.core.errors import AlreadyDone, InvalidInput, NotFound
 from inventory.core.sql import dialect_insert
 

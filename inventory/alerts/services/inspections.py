@@ -17,11 +17,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from inventory.alerts.services import acknowledgement
 from inventory.core.db import db, get_or_not_found
 from inventory.stock.models import Batch
 from inventory.alerts.models import Inspection, InspectionResult
 from inventory.users.models import User
-from inventory.alerts.services import rules as alerts
 from inventory.core.errors import InvalidInput
 
 #: Longest note, in characters.
@@ -73,9 +73,9 @@ def record_inspection(*, batch_id: int, user: User, inspected_on: dt.date | None
     subject = f"batch:{batch.id}"
     due = batch.last_inspected_on + dt.timedelta(days=item.inspection_interval_days)
     if due > today:
-        alerts.resolve_for("inspection_due", subject, user, now)
+        acknowledgement.resolve_for("inspection_due", subject, user, now)
     if newest and result == InspectionResult.OK:
-        alerts.resolve_for("inspection_failed", subject, user, now)
+        acknowledgement.resolve_for("inspection_failed", subject, user, now)
     return inspection
 
 

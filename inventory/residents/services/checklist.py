@@ -57,14 +57,7 @@ from sqlalchemy import select
 from inventory.core.clock import add_months
 from inventory.residents.services.household import Household
 from inventory.core.db import db
-from inventory.residents.models import (
-    Bilingual,
-    KitGroup,
-    KitItem,
-    KitPer,
-    KitSource,
-    KitVersion,
-)
+from inventory.residents.models import Bilingual, KitGroup, KitItem, KitPer, KitSource, KitVersion
 
 
 

@@ -6,13 +6,16 @@ import yaml
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from inventory.residents.services.checklist import format_amount
-from inventory.residents.services.content import ItemData, SourceData, apply_item, item_problems, source_keys, source_problems
-from inventory.core.db import db
-from inventory.residents.models import (
-    KitConfidence,
-    KitItem,
-    KitSource,
+from inventory.residents.services.content import (
+    ItemData,
+    SourceData,
+    apply_item,
+    item_problems,
+    source_keys,
+    source_problems,
 )
+from inventory.core.db import db
+from inventory.residents.models import KitConfidence, KitItem, KitSource
 
 
 #: The shipped checklist (provenance in the file's header and in the folder's README).

@@ -7,14 +7,7 @@ from typing import Iterable
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from inventory.core.db import db
-from inventory.residents.models import (
-    KitConfidence,
-    KitGroup,
-    KitItem,
-    KitPer,
-    KitSource,
-    KitVersion,
-)
+from inventory.residents.models import KitConfidence, KitGroup, KitItem, KitPer, KitSource, KitVersion
 from inventory.core.errors import InvalidInput
 from inventory.core.quantities import parse_quantity_text
 

@@ -5,10 +5,7 @@ import re
 from dataclasses import dataclass
 from sqlalchemy import func, select
 from inventory.core.db import db
-from inventory.residents.models import (
-    CounterKind,
-    KitCounter,
-)
+from inventory.residents.models import CounterKind, KitCounter
 from inventory.stock.models import Location, LocationKind
 from inventory.core.sql import dialect_insert
 

@@ -3,10 +3,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
-from inventory.residents.models import (
-    KitGroup,
-    KitPer,
-)
+from inventory.residents.models import KitGroup, KitPer
 from inventory.core.errors import InvalidInput
 
 
