@@ -23,7 +23,7 @@ from inventory.standards.services import (
     gaps as standards,
 )
 from inventory.users.services.accounts import get_system_user
-from inventory.web.transaction import command_transaction
+from inventory.web.transaction import command_transaction, run_file_import
 
 
 standards_cli = AppGroup("standards", help="Standard lists: load the shipped ones, export, import, report.")
@@ -61,16 +61,9 @@ def export_command(code: str, path: Path, number: int | None) -> None:
 @click.option("--dry-run", is_flag=True, help="Check every field and line; change nothing.")
 def import_command(path: Path, dry_run: bool) -> None:
     """Import a list file as a new list or the next version of the list with its code (all or nothing)."""
-    with command_transaction(prefix=f"Cannot import {path.name}: ", exit_code=2, dry_run=dry_run) as tx:
-        report = standard_files.import_list(path.name, path.read_bytes(), user=get_system_user(),
-                                            dry_run=dry_run)
-        if not report.ok:
-            tx.discard()
-    if not report.ok:
-        click.echo(f"{len(report.errors)} problem(s); nothing was saved:", err=True)
-        for e in report.errors:
-            click.echo(f"  row {e.row} [{e.column}]: {e.message}", err=True)
-        sys.exit(1)
+    report = run_file_import(path, dry_run=dry_run, refused="{n} problem(s); nothing was saved:",
+                             run=lambda: standard_files.import_list(path.name, path.read_bytes(),
+                                                                    user=get_system_user(), dry_run=dry_run))
     if dry_run:
         click.echo(f"Dry run OK: {report.results[0].action} {report.results[0].detail}, "
                    f"{len(report.results) - 1} line(s); nothing was changed.")

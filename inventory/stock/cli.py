@@ -15,7 +15,7 @@ from inventory.core.db import db
 from inventory.core import clock
 from inventory.stock.services import imports as importer, ledger
 from inventory.users.services.accounts import get_system_user
-from inventory.web.transaction import command_transaction
+from inventory.web.transaction import run_file_import
 
 ledger_cli = AppGroup("ledger", help="Check the stock ledger.")
 import_cli = AppGroup("import", help="Import catalogue, locations or opening stock from CSV/XLSX.")
@@ -50,15 +50,9 @@ def _import_command(kind: str):
         kwargs = {"sheet": sheet}
         if kind == "stock":
             kwargs.update(user=get_system_user(), today=clock.local_today())
-        with command_transaction(prefix=f"Cannot import {path.name}: ", exit_code=2, dry_run=dry_run) as tx:
-            report = importer.IMPORTERS[kind](path.name, path.read_bytes(), dry_run=dry_run, **kwargs)
-            if not report.ok:
-                tx.discard()
-        if not report.ok:
-            click.echo(f"{len(report.errors)} bad row(s); nothing was imported:", err=True)
-            for e in report.errors:
-                click.echo(f"  row {e.row} [{e.column}]: {e.message}", err=True)
-            sys.exit(1)
+        report = run_file_import(path, dry_run=dry_run, refused="{n} bad row(s); nothing was imported:",
+                                run=lambda: importer.IMPORTERS[kind](path.name, path.read_bytes(), dry_run=dry_run,
+                                                                     **kwargs))
         if report.header_row > 1:
             click.echo(f"Header in row {report.header_row}; the rows above it were not read.")
         for r in report.results:

@@ -164,3 +164,24 @@ class CommandTransaction(UnitOfWork):
 def command_transaction(*, prefix: str = "", exit_code: int = 1, dry_run: bool = False) -> CommandTransaction:
     """``with command_transaction(prefix="Cannot create x: ") as tx:`` — see :class:`CommandTransaction`."""
     return CommandTransaction(prefix=prefix, exit_code=exit_code, dry_run=dry_run)
+
+
+def run_file_import(path, *, dry_run: bool, run: Callable[[], object], refused: str):
+    """Run one file import for a CLI command and return its report (``report.ok``, ``errors``).
+
+    ``run()`` imports ``path`` (a :class:`pathlib.Path`) and returns the report; it commits once
+    when the report is clean and it is not a ``dry_run``, else nothing is kept.  A file that
+    cannot be read (a DomainError) prints "Cannot import NAME: …" and exits 2; a report with
+    problems prints ``refused`` (formatted with ``n``, the number of problems) and one line per
+    problem (``row N [column]: message``) on stderr and exits 1.
+    """
+    with command_transaction(prefix=f"Cannot import {path.name}: ", exit_code=2, dry_run=dry_run) as tx:
+        report = run()
+        if not report.ok:
+            tx.discard()
+    if not report.ok:
+        click.echo(refused.format(n=len(report.errors)), err=True)
+        for e in report.errors:
+            click.echo(f"  row {e.row} [{e.column}]: {e.message}", err=True)
+        sys.exit(1)
+    return report
