@@ -54,9 +54,9 @@ def _master_data(today: dt.date, subdistricts: int) -> None:
     from sqlalchemy import insert
 
     from inventory.core.db import db
+    from inventory.standards.services import lists as standard_lists
     from inventory.stock.models import Item, Location
     from inventory.stock.services import catalogue
-    from inventory.standards.services import lists as standard_lists
     from inventory.users.services.accounts import get_system_user
 
     cats = catalogue.ensure_top_categories()

@@ -39,9 +39,9 @@ def prepare(uri: str) -> dict:
     """Build the schema and one location, item, user, a large batch and a document."""
     from flask_migrate import upgrade
 
+    from inventory.admin.services import create_user
     from inventory.core.db import db
     from inventory.stock.services import catalogue, ledger
-    from inventory.admin.services import create_user
 
     if uri.startswith("postgresql"):
         reset_postgres(uri)
@@ -66,8 +66,8 @@ def _orm_worker(uri, ids, op, deadline, start_event, counter, ready):
     import datetime as dt
 
     from inventory.core.db import db
-    from inventory.users.models import User
     from inventory.stock.services import ledger
+    from inventory.users.models import User
 
     app = _app(uri)
     done = 0

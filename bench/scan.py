@@ -30,12 +30,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import event, text  # noqa: E402
 
 from inventory import create_app
+from inventory.admin.services import create_user
 from inventory.core.db import db
+from inventory.scan.services import labelling
 from inventory.stock.models import Batch
 from inventory.stock.services import catalogue, ledger
-from inventory.scan.services import labelling
 from inventory.stocktake.services import counts as stocktakes
-from inventory.admin.services import create_user
 from inventory.users.services.accounts import get_system_user
 
 PASSWORD = "bench-password-1"

@@ -14,9 +14,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from config import BASE_DIR, INSTANCE_DIR, Config, config_name, get_config, resolve_secret_key
-
-from inventory.web.extensions import csrf, limiter, login_manager, migrate
 from inventory.core.db import db
+from inventory.web.extensions import csrf, limiter, login_manager, migrate
 
 
 def create_app(config: str | type[Config] | None = None, **overrides) -> Flask:

@@ -34,9 +34,9 @@ def sample_args(world) -> dict:
     failed digest (an empty post is refused with a message: the route was reached)."""
     import datetime as dt
 
-    from inventory.core.db import db
     from inventory.alerts.models import Alert, Notification
     from inventory.alerts.services import rules as alerts
+    from inventory.core.db import db
 
     from .conftest import TODAY
 

@@ -5,12 +5,12 @@ import datetime as dt
 import itertools
 from decimal import Decimal
 
-from inventory.core.db import db
-from inventory.stock.models import Location
-from inventory.core.policy import Role
-from inventory.users.models import User
-from inventory.stock.services import catalogue, ledger
 from inventory.admin.services import create_user
+from inventory.core.db import db
+from inventory.core.policy import Role
+from inventory.stock.models import Location
+from inventory.stock.services import catalogue, ledger
+from inventory.users.models import User
 from inventory.users.services.accounts import get_system_user
 
 _seq = itertools.count(1)

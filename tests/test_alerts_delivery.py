@@ -17,11 +17,11 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from inventory.core.db import db
-from inventory.web.i18n_catalog import compile_catalogues
 from inventory.alerts.jobs import deliver_due, run_alerts
 from inventory.alerts.models import Alert, AlertPreference, Notification, NotificationStatus
 from inventory.alerts.services import rules as alerts
+from inventory.core.db import db
+from inventory.web.i18n_catalog import compile_catalogues
 
 from .conftest import TODAY
 

@@ -10,14 +10,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from inventory.alerts.services import acknowledgement
+from inventory.alerts.models import Alert, AlertEvent, AlertState, Inspection, InspectionResult
+from inventory.alerts.services import acknowledgement, inspections
+from inventory.alerts.services import rules as alerts
 from inventory.alerts.services import runs as alert_runs
 from inventory.core.db import db
-from inventory.alerts.models import Alert, AlertEvent, AlertState, Inspection, InspectionResult
-from inventory.stock.models import Category, Movement
-from inventory.alerts.services import rules as alerts, inspections
-from inventory.stock.services import ledger
 from inventory.core.errors import AlreadyDone, InvalidInput, NotFound
+from inventory.stock.models import Category, Movement
+from inventory.stock.services import ledger
 
 from .conftest import TODAY
 

@@ -16,10 +16,10 @@ import time_machine
 from sqlalchemy import create_engine, func, select, text
 
 from inventory import create_app
-from inventory.core.db import db
 from inventory.alerts.jobs import JOBS, SettingError, build_scheduler, catch_up_due, daily_at, run_alerts
 from inventory.alerts.models import Alert, JobState, Notification
 from inventory.alerts.services.runs import ALERT_JOB_ID
+from inventory.core.db import db
 
 from . import clocked
 from .conftest import TODAY

@@ -8,11 +8,6 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from inventory.alerts.services import queries as alert_queries
-from inventory.alerts.services import runs as alert_runs
-from inventory.stock.permissions import visible_location_ids
-from inventory.core.db import db
-from inventory.web.i18n_catalog import compile_catalogues
 from inventory.alerts.models import (
     Alert,
     AlertEvent,
@@ -23,9 +18,14 @@ from inventory.alerts.models import (
     NotificationResend,
     NotificationStatus,
 )
-from inventory.stock.models import Movement
-from inventory.users.models import User
+from inventory.alerts.services import queries as alert_queries
 from inventory.alerts.services import rules as alerts
+from inventory.alerts.services import runs as alert_runs
+from inventory.core.db import db
+from inventory.stock.models import Movement
+from inventory.stock.permissions import visible_location_ids
+from inventory.users.models import User
+from inventory.web.i18n_catalog import compile_catalogues
 
 from .conftest import TODAY, IsolatedClient
 from .test_web_pages import query_counter  # noqa: F401  (fixture)

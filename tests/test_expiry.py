@@ -10,15 +10,16 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from inventory.alerts.services import runs as alert_runs
-from inventory.core.db import db
-from inventory.web.i18n_catalog import compile_catalogues
 from inventory.alerts.models import Alert
 from inventory.alerts.services import rules as alerts
-from inventory.stock.services import expiry
-from inventory.standards.services import lists as standard_lists, gaps as standards
+from inventory.alerts.services import runs as alert_runs
+from inventory.core.db import db
+from inventory.standards.services import gaps as standards
+from inventory.standards.services import lists as standard_lists
 from inventory.standards.services.lists import LineData, ListData
+from inventory.stock.services import expiry
 from inventory.users.services.accounts import get_system_user
+from inventory.web.i18n_catalog import compile_catalogues
 
 from .conftest import TODAY
 

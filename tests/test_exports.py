@@ -21,13 +21,14 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from inventory.admin.services import update_user
 from inventory.core import tabular as spreadsheet
 from inventory.core.db import db
 from inventory.standards.models import StandardList
+from inventory.standards.services import files as standard_files
+from inventory.standards.services import lists as standard_lists
 from inventory.stock.services import catalogue, ledger
-from inventory.standards.services import files as standard_files, lists as standard_lists
 from inventory.users.services.accounts import get_system_user
-from inventory.admin.services import update_user
 
 from .conftest import TODAY
 from .test_web_access import _sample_args, _url

@@ -9,9 +9,9 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from inventory.core.db import db
+from inventory.core.errors import InvalidInput
 from inventory.stock.models import Batch, Item, Location, Movement, MovementKind
 from inventory.stock.services import imports as importer
-from inventory.core.errors import InvalidInput
 
 pytestmark = pytest.mark.usefixtures("english")
 

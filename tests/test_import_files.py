@@ -13,11 +13,12 @@ from flask import current_app
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from inventory.core.db import db
-from inventory.stock.models import Batch, Item, Movement
 from inventory.core import clock
-from inventory.stock.services import imports as importer, ledger
+from inventory.core.db import db
 from inventory.core.errors import InvalidInput
+from inventory.stock.models import Batch, Item, Movement
+from inventory.stock.services import imports as importer
+from inventory.stock.services import ledger
 
 from .conftest import SHANGHAI, TODAY
 

@@ -10,9 +10,9 @@ from sqlalchemy.exc import DBAPIError
 
 from inventory.core import quantities
 from inventory.core.db import db
+from inventory.core.errors import AlreadyDone, InsufficientStock, InvalidInput, NotFound
 from inventory.stock.models import AppendOnlyError, Batch, Document, Movement, MovementKind
 from inventory.stock.services import ledger
-from inventory.core.errors import AlreadyDone, InsufficientStock, InvalidInput, NotFound
 
 from .conftest import TODAY
 

@@ -13,10 +13,10 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, 
 from sqlalchemy import func, select
 
 from inventory.core.db import db
-from inventory.stock.models import Batch, Movement, MovementKind
-from inventory.users.models import User
-from inventory.stock.services import ledger
 from inventory.core.errors import AlreadyDone, DomainError, InsufficientStock
+from inventory.stock.models import Batch, Movement, MovementKind
+from inventory.stock.services import ledger
+from inventory.users.models import User
 
 from .conftest import TODAY, build_app
 from .factories import Factories

@@ -20,22 +20,22 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
-from inventory.alerts.services import runs as alert_runs
-from inventory.residents.services import checklist_file
-from inventory.core.db import db
 from inventory.alerts.models import Alert, Inspection, Notification
-from inventory.stock.models import Batch, Movement
-from inventory.residents.models import KitItem, KitSource
-from inventory.standards.models import StandardList
-from inventory.stocktake.models import Stocktake, StocktakeLine
-from inventory.users.models import User
 from inventory.alerts.services import rules as alerts
-from inventory.stock.services import catalogue
+from inventory.alerts.services import runs as alert_runs
 from inventory.core import clock
+from inventory.core.db import db
+from inventory.residents.models import KitItem, KitSource
 from inventory.residents.services import checklist as kit
+from inventory.residents.services import checklist_file
+from inventory.standards.models import StandardList
 from inventory.standards.services import lists as standard_lists
-from inventory.stocktake.services import counts as stocktakes
 from inventory.standards.services.lists import LineData
+from inventory.stock.models import Batch, Movement
+from inventory.stock.services import catalogue
+from inventory.stocktake.models import Stocktake, StocktakeLine
+from inventory.stocktake.services import counts as stocktakes
+from inventory.users.models import User
 
 from .conftest import TODAY
 

@@ -9,10 +9,10 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from inventory.residents.services import checklist_file
 from inventory.core.db import db
 from inventory.residents.models import KitCounter
 from inventory.residents.services import checklist as kit
+from inventory.residents.services import checklist_file
 
 pytestmark = pytest.mark.browser
 

@@ -10,14 +10,14 @@ import yaml
 from sqlalchemy import func, select
 
 from inventory.core import clock
+from inventory.core.db import db
+from inventory.core.errors import InvalidInput
+from inventory.residents.models import CounterKind, KitConfidence, KitCounter, KitItem, KitSource, KitVersion
+from inventory.residents.services import checklist as kit
 from inventory.residents.services import checklist_file
 from inventory.residents.services import content as kit_content
 from inventory.residents.services import counters
 from inventory.residents.services import household as kit_household
-from inventory.core.db import db
-from inventory.residents.models import CounterKind, KitConfidence, KitCounter, KitItem, KitSource, KitVersion
-from inventory.residents.services import checklist as kit
-from inventory.core.errors import InvalidInput
 
 from .conftest import TODAY
 

@@ -13,12 +13,11 @@ import zxingcpp
 from sqlalchemy import event, func, select
 
 from inventory.core import clock
-from inventory.residents.services import checklist_file
-from inventory.residents.services import household as kit_household
 from inventory.core.db import db
 from inventory.residents.models import CounterKind, KitCounter, KitItem
-from inventory.core import clock
 from inventory.residents.services import checklist as kit
+from inventory.residents.services import checklist_file
+from inventory.residents.services import household as kit_household
 
 from .conftest import TODAY
 

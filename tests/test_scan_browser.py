@@ -20,12 +20,12 @@ from sqlalchemy import select
 
 import labels
 from inventory.core.db import db
-from inventory.stock.models import Batch, Movement, MovementKind
-from inventory.stocktake.models import Stocktake, StocktakeStatus
-from inventory.stock.services import catalogue, ledger
 from inventory.scan.services import labelling
-from inventory.stocktake.services import counts as stocktakes
 from inventory.scan.views.scan import NODE_MODULES
+from inventory.stock.models import Batch, Movement, MovementKind
+from inventory.stock.services import catalogue, ledger
+from inventory.stocktake.models import Stocktake, StocktakeStatus
+from inventory.stocktake.services import counts as stocktakes
 
 from .conftest import CHROMIUM, CHROMIUM_ARGS, IN_CI, _unavailable
 

@@ -11,11 +11,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from inventory.core.codes import code_from_text, label_in_quantity, normalise_code
 from inventory.core.db import db
-from inventory.stocktake.models import StocktakeLine
 from inventory.stock.services import catalogue
-from inventory.core.codes import normalise_code
-from inventory.core.codes import code_from_text, label_in_quantity
+from inventory.stocktake.models import StocktakeLine
 
 CODE = "ABCDEFGH2345"
 

@@ -7,13 +7,13 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from inventory.core.db import db
-from inventory.stock.models import Document
-from inventory.scan.models import LabelSetting
-from inventory.users.models import User
-from inventory.stock.services import catalogue, ledger
 from inventory.core.codes import code_from_text
+from inventory.core.db import db
+from inventory.scan.models import LabelSetting
 from inventory.scan.services.landing import label_url
+from inventory.stock.models import Document
+from inventory.stock.services import catalogue, ledger
+from inventory.users.models import User
 
 from . import scan_pdf
 from .conftest import TODAY

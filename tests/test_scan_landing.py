@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import event, func, select
 
 from inventory.core.db import db
+from inventory.scan.views.scan import NODE_MODULES
 from inventory.stock.models import Batch, Document, Movement
 from inventory.stock.services import catalogue, ledger
-from inventory.scan.views.scan import NODE_MODULES
 
 from .conftest import IN_CI, TODAY
 

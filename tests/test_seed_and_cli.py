@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import func, select, text
 
 from config import database_url
+from inventory.core import clock
 from inventory.core.db import db
 from inventory.stock.models import Batch, Category, Document, Item, Location, LocationKind, Movement
-from inventory.core import clock
 
 
 def _count(model):
@@ -97,8 +97,8 @@ def test_sqlite_runs_in_wal_mode_with_busy_timeout(app):
 
 
 def test_users_cli_creates_lists_and_resets(app, english):
-    from inventory.users.models import User
     from inventory.stock.services.catalogue import LocationData, upsert_location
+    from inventory.users.models import User
 
     upsert_location(LocationData(code="HS", kind="depot", name_zh="海尚源深"))
     db.session.commit()

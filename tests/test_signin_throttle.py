@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from inventory import create_app
+from inventory.admin.services import create_user
 from inventory.core.db import db
 from inventory.users.models import SignInAttempt
 from inventory.users.services import accounts as users_service
-from inventory.admin.services import create_user
 
 from . import clocked
 from .conftest import PASSWORD, database_uri

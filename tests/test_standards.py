@@ -12,17 +12,15 @@ import yaml
 from sqlalchemy import event, func, select
 
 from inventory.core.db import db
-from inventory.stock.models import LocationKind
-from inventory.standards.models import StandardBasis, StandardList, StandardListVersion
-from inventory.standards.services import (
-    gap_export,
-    files as standard_files,
-    lists as standard_lists,
-    gaps as standards,
-)
 from inventory.core.errors import AlreadyDone
-from inventory.stock.services.imports import ImportFileError
+from inventory.standards.models import StandardBasis, StandardList, StandardListVersion
+from inventory.standards.services import files as standard_files
+from inventory.standards.services import gap_export
+from inventory.standards.services import gaps as standards
+from inventory.standards.services import lists as standard_lists
 from inventory.standards.services.lists import LineData, ListData, ListInvalid, NotAllowed
+from inventory.stock.models import LocationKind
+from inventory.stock.services.imports import ImportFileError
 from inventory.users.services.accounts import get_system_user
 
 from .conftest import TODAY

@@ -10,14 +10,14 @@ from openpyxl import load_workbook
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 
-from inventory.demo import stocktakes as demo_stocktakes
-from inventory.stocktake.services import queries as count_queries
 from inventory.core.db import db
-from inventory.stock.models import Document, DocumentKind, Movement, MovementKind
-from inventory.stocktake.models import Stocktake, StocktakeLine, StocktakeStatus
-from inventory.stock.services import catalogue, ledger
-from inventory.stocktake.services import counts as service
 from inventory.core.errors import AlreadyDone, InsufficientStock, InvalidInput
+from inventory.demo import stocktakes as demo_stocktakes
+from inventory.stock.models import Document, DocumentKind, Movement, MovementKind
+from inventory.stock.services import catalogue, ledger
+from inventory.stocktake.models import Stocktake, StocktakeLine, StocktakeStatus
+from inventory.stocktake.services import counts as service
+from inventory.stocktake.services import queries as count_queries
 
 from . import scan_pdf
 from .conftest import TODAY

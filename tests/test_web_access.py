@@ -12,12 +12,12 @@ defining ``EXPECTED`` (endpoint → roles) and optionally ``sample_args(world)``
 """
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import select
-
 import importlib
 import pkgutil
 from pathlib import Path
+
+import pytest
+from sqlalchemy import select
 
 from inventory.core.db import db
 from inventory.stock.models import Document, Movement

@@ -1,11 +1,13 @@
 """Command-line interface of user accounts: ``flask --app app users create | list | set-password``."""
 from __future__ import annotations
+
 import sys
+
 import click
 from flask.cli import AppGroup
+
 from inventory.core.db import db
 from inventory.web.transaction import command_transaction
-
 
 users_cli = AppGroup("users", help="Create and manage user accounts.")
 

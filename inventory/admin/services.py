@@ -1,17 +1,16 @@
 """Office administration of accounts: creating users and assigning them to locations."""
 from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from inventory.core.db import db
-from inventory.users.models import User
-from flask_babel import lazy_gettext as _l
-
 from inventory.core.errors import InvalidInput
 from inventory.core.policy import Role
 from inventory.stock.models import Location, LocationKind
+from inventory.users.models import User
 from inventory.users.services.accounts import end_sessions, set_password
-
 
 #: Location kinds each location-scoped role may be assigned to.
 ROLE_LOCATION_KINDS = {

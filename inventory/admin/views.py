@@ -7,21 +7,22 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_login.config import COOKIE_NAME
 
-from inventory.web.access import access
-from inventory.users.sessions import start_session
+from inventory.admin.services import create_user, update_user, users_with_locations
+from inventory.core import clock
 from inventory.core.db import db
+from inventory.core.policy import Role
 from inventory.stock.forms import ImportForm
+from inventory.stock.labels import IMPORT_ACTIONS
+from inventory.stock.services import imports as importer
+from inventory.stock.services import queries
 from inventory.users.forms import UserForm
+from inventory.users.labels import ROLE_LABELS
+from inventory.users.models import User
+from inventory.users.services.accounts import set_password
+from inventory.users.sessions import start_session
+from inventory.web.access import access
 from inventory.web.forms import choices, new_token
 from inventory.web.i18n import is_english
-from inventory.core.policy import Role
-from inventory.users.models import User
-from inventory.core import clock
-from inventory.stock.services import imports as importer, queries
-from inventory.admin.services import create_user, update_user, users_with_locations
-from inventory.users.services.accounts import set_password
-from inventory.stock.labels import IMPORT_ACTIONS
-from inventory.users.labels import ROLE_LABELS
 from inventory.web.nav import NavEntry
 from inventory.web.once import one_time
 from inventory.web.transaction import form_status, view_transaction

@@ -11,9 +11,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from inventory.core.db import db
 from inventory.alerts.services import rules as alerts
 from inventory.core import clock
+from inventory.core.db import db
 from inventory.web.transaction import command_transaction
 
 alerts_cli = AppGroup("alerts", help="Alert rules, digests and their delivery.")

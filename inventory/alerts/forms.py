@@ -3,12 +3,20 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, HiddenField, SelectField, SelectMultipleField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from inventory.web.forms import OneTimeForm, choices
 from inventory.alerts.models import InspectionResult
 from inventory.core import clock
+from inventory.web.forms import OneTimeForm, choices
 
 
 class AlertSettingsForm(OneTimeForm):

@@ -27,15 +27,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask, current_app
 
-from inventory.alerts.services import runs as alert_runs
 from inventory.alerts import mail
-from inventory.core.settings import DEFAULT_TZ
-from inventory.core.db import db
 from inventory.alerts.models import JobState, Notification
-from inventory.alerts.services import rules as alerts, digests
-from inventory.core import clock
-from inventory.core.transaction import unit_of_work
+from inventory.alerts.services import digests
+from inventory.alerts.services import rules as alerts
+from inventory.alerts.services import runs as alert_runs
 from inventory.alerts.services.channels import ChannelError, send
+from inventory.core import clock
+from inventory.core.db import db
+from inventory.core.settings import DEFAULT_TZ
+from inventory.core.transaction import unit_of_work
 
 log = logging.getLogger(__name__)
 

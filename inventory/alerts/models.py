@@ -41,8 +41,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inventory.core.db import db
-from inventory.stock.models import AppendOnlyError, Batch, Item, Location
 from inventory.core.types import _enum, utcnow
+from inventory.stock.models import AppendOnlyError, Batch, Item, Location
 from inventory.users.models import User
 
 

@@ -8,33 +8,41 @@ at the cost of one small query per page.
 from __future__ import annotations
 
 from flask import (
-    Blueprint, Response, abort, current_app, flash, has_request_context, redirect, render_template, request,
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
     url_for,
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from inventory.alerts.services import acknowledgement
-from inventory.alerts.services import queries as alert_queries
 from inventory.alerts.forms import AcknowledgeManyForm, AlertSettingsForm, InspectionForm, ResendForm
-from inventory.stock.permissions import COUNT, VIEW, allowed_actions
-from inventory.stock.access import require
-from inventory.core.policy import STAFF
-from inventory.web.access import access
+from inventory.alerts.models import Alert
+from inventory.alerts.services import acknowledgement, digests
+from inventory.alerts.services import export as alert_export
+from inventory.alerts.services import inspections
+from inventory.alerts.services import queries as alert_queries
+from inventory.alerts.services import rules as alert_service
+from inventory.core import clock
 from inventory.core.db import db
+from inventory.core.errors import AlreadyDone, DomainError
+from inventory.core.policy import STAFF, Role
+from inventory.stock.access import require
+from inventory.stock.permissions import COUNT, VIEW, allowed_actions
+from inventory.stock.views.stock import batch_or_404
+from inventory.web.access import access
 from inventory.web.forms import new_token
 from inventory.web.i18n import is_english
-from inventory.alerts.models import Alert
-from inventory.core.policy import Role
-from inventory.alerts.services import export as alert_export, digests, inspections
-from inventory.core import clock
-from inventory.alerts.services import rules as alert_service
-from inventory.core.errors import AlreadyDone, DomainError
 from inventory.web.nav import NavEntry
-from inventory.web.redirects import safe_next
 from inventory.web.once import one_time
-from inventory.stock.views.stock import batch_or_404
+from inventory.web.redirects import safe_next
 from inventory.web.transaction import form_status, view_transaction
 
 bp = Blueprint("alerts", __name__)

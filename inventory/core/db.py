@@ -4,7 +4,6 @@ from sqlalchemy import MetaData
 
 from inventory.core.errors import NotFound
 
-
 #: Constraint names follow one convention so that migrations are stable on
 #: SQLite and PostgreSQL alike.
 NAMING_CONVENTION = {

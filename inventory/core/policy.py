@@ -1,5 +1,6 @@
 """Roles and role groups (by their field names: 应急办, 仓库管理员, 武装部, 居民区, viewer)."""
 from __future__ import annotations
+
 import enum
 
 

@@ -3,12 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-
-from sqlalchemy import Enum
-
 from decimal import Decimal
 
-from sqlalchemy import BigInteger
+from sqlalchemy import BigInteger, Enum
 from sqlalchemy.types import TypeDecorator
 
 #: Quantities are stored as whole thousandths of the item's unit.  Three

@@ -5,12 +5,12 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from inventory.core.policy import STAFF
-from inventory.web.access import access
-from inventory.stock.permissions import visible_location_ids
 from inventory.core import clock
-from inventory.stock.services import expiry, queries
+from inventory.core.policy import STAFF
 from inventory.standards.services import gaps as gap_analysis
+from inventory.stock.permissions import visible_location_ids
+from inventory.stock.services import expiry, queries
+from inventory.web.access import access
 from inventory.web.nav import NavEntry
 from inventory.web.redirects import safe_next
 

@@ -15,12 +15,12 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
+from inventory.alerts.models import Inspection, InspectionResult
+from inventory.alerts.services.inspections import record_inspection
+from inventory.core import clock
 from inventory.core.db import db
 from inventory.stock.models import Batch, Category, Item, Location
-from inventory.alerts.models import Inspection, InspectionResult
 from inventory.users.models import User
-from inventory.core import clock
-from inventory.alerts.services.inspections import record_inspection
 from inventory.users.services.accounts import get_system_user
 
 DEMO_LEAD_DAYS = {"1000000": "90,30,7"}

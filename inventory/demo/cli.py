@@ -1,8 +1,10 @@
 """Command-line interface of the demo data: ``flask --app app seed-demo``."""
 from __future__ import annotations
+
 import click
-from inventory.web.transaction import command_transaction
+
 from inventory.core import clock
+from inventory.web.transaction import command_transaction
 
 
 @click.command("seed-demo")

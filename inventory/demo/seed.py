@@ -16,16 +16,18 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from inventory.admin.services import create_user
+from inventory.core import clock
+from inventory.core.db import db
+from inventory.core.errors import DomainError
 from inventory.demo import stocktakes as demo_stocktakes
 from inventory.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
-from inventory.core.db import db
 from inventory.stock.models import Batch, BatchSource, Document, Item, Location, LocationKind
-from inventory.users.models import User
-from inventory.stock.services import catalogue, imports as importer, ledger
-from inventory.core import clock
-from inventory.core.errors import DomainError
+from inventory.stock.services import catalogue
+from inventory.stock.services import imports as importer
+from inventory.stock.services import ledger
 from inventory.stock.services.expiry import shelf_life_expiry
-from inventory.admin.services import create_user
+from inventory.users.models import User
 from inventory.users.services.accounts import get_system_user
 
 DATA_DIR = Path(__file__).resolve().parent / "data"

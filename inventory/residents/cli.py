@@ -15,9 +15,9 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from inventory.residents.services import checklist_file
 from inventory.core.db import db
 from inventory.residents.services import checklist as kit
+from inventory.residents.services import checklist_file
 from inventory.web.transaction import command_transaction
 
 kit_cli = AppGroup("kit", help="Load or export the family emergency supplies checklist.")

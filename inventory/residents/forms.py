@@ -13,8 +13,8 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Optional
 
-from inventory.web.forms import OneTimeForm, SubForm, choice, choices
 from inventory.residents.services.household import LIMITS
+from inventory.web.forms import OneTimeForm, SubForm, choice, choices
 
 
 def _number(label, name: str, default: str = "") -> StringField:

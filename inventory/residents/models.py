@@ -24,8 +24,7 @@ from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, Stri
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inventory.core.db import db
-from inventory.core.types import _enum
-from inventory.core.types import Quantity
+from inventory.core.types import Quantity, _enum
 
 
 class Bilingual:

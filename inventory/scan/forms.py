@@ -21,11 +21,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 import labels
-
+from inventory.core.codes import MAX_SCAN_TEXT
+from inventory.scan.services.labelling import MAX_COPIES
 from inventory.web.forms import BookingForm, SubForm
 from inventory.web.i18n import is_english
-from inventory.scan.services.labelling import MAX_COPIES
-from inventory.core.codes import MAX_SCAN_TEXT
 
 
 def layout_choices() -> list[tuple[str, str]]:

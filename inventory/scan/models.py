@@ -1,6 +1,8 @@
 """Per-user label printer calibration: one offset per user and label layout."""
 from __future__ import annotations
+
 import datetime as dt
+
 from sqlalchemy import (
     CheckConstraint,
     DateTime,
@@ -10,6 +12,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+
 from inventory.core.db import db
 from inventory.core.types import utcnow
 

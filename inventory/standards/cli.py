@@ -12,19 +12,16 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from inventory.core.db import db
-from inventory.stock.models import Category, Location, LocationKind
-from inventory.standards.models import StandardList
 from inventory.core import clock
-from inventory.standards.services import (
-    gap_export,
-    files as standard_files,
-    lists as standard_lists,
-    gaps as standards,
-)
+from inventory.core.db import db
+from inventory.standards.models import StandardList
+from inventory.standards.services import files as standard_files
+from inventory.standards.services import gap_export
+from inventory.standards.services import gaps as standards
+from inventory.standards.services import lists as standard_lists
+from inventory.stock.models import Category, Location, LocationKind
 from inventory.users.services.accounts import get_system_user
 from inventory.web.transaction import command_transaction, run_file_import
-
 
 standards_cli = AppGroup("standards", help="Standard lists: load the shipped ones, export, import, report.")
 

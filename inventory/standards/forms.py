@@ -21,8 +21,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from inventory.web.forms import OneTimeForm, SubForm, choices
 from inventory.standards.models import StandardBasis
+from inventory.web.forms import OneTimeForm, SubForm, choices
 
 BASIS_LABELS = {
     StandardBasis.ABSOLUTE: _l("Absolute quantity"),

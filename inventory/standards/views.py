@@ -22,12 +22,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from inventory.core.policy import STAFF
-from inventory.stock.permissions import VIEW, overview_location_ids, visible_location_ids
-from inventory.stock.access import require
-from inventory.web.access import access
+from inventory.core import clock
 from inventory.core.db import db
-from inventory.web.forms import choices, new_token
+from inventory.core.errors import AlreadyDone, DomainError
+from inventory.core.policy import STAFF, Role
 from inventory.standards.forms import (
     BASIS_LABELS,
     AssignForm,
@@ -37,20 +35,19 @@ from inventory.standards.forms import (
     ListImportForm,
     OverrideForm,
 )
-from inventory.web.i18n import is_english
-from inventory.stock.models import Category, Item, Location, LocationKind
 from inventory.standards.models import ListAuthority, StandardList, StandardListVersion
-from inventory.core.policy import Role
-from inventory.core import clock
-from inventory.standards.services import (
-    gap_export,
-    files as standard_files,
-    lists as standard_lists,
-    gaps as standards,
-)
-from inventory.stock.services import queries
-from inventory.core.errors import AlreadyDone, DomainError
+from inventory.standards.services import files as standard_files
+from inventory.standards.services import gap_export
+from inventory.standards.services import gaps as standards
+from inventory.standards.services import lists as standard_lists
+from inventory.stock.access import require
 from inventory.stock.labels import KIND_OF_LOCATION
+from inventory.stock.models import Category, Item, Location, LocationKind
+from inventory.stock.permissions import VIEW, overview_location_ids, visible_location_ids
+from inventory.stock.services import queries
+from inventory.web.access import access
+from inventory.web.forms import choices, new_token
+from inventory.web.i18n import is_english
 from inventory.web.nav import NavEntry
 from inventory.web.once import one_time
 from inventory.web.transaction import form_status, view_transaction

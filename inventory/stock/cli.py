@@ -11,9 +11,10 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from inventory.core.db import db
 from inventory.core import clock
-from inventory.stock.services import imports as importer, ledger
+from inventory.core.db import db
+from inventory.stock.services import imports as importer
+from inventory.stock.services import ledger
 from inventory.users.services.accounts import get_system_user
 from inventory.web.transaction import run_file_import
 

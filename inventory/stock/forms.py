@@ -1,7 +1,6 @@
 """Forms of the stock pages: receipts, issues, transfers, adjustments, disposals, reversals, the journal filter and the data import."""
 from __future__ import annotations
 
-from inventory.web.forms import BookingForm, DecimalText, OneTimeForm, SubForm, _coerce_int_or_none, choices
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
@@ -15,7 +14,9 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
 from inventory.stock.models import BatchSource
+from inventory.web.forms import BookingForm, DecimalText, OneTimeForm, SubForm, _coerce_int_or_none, choices
 
 
 class ReceiptLineForm(SubForm):

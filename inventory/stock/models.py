@@ -30,10 +30,6 @@ from inventory.core.db import db
 from inventory.core.types import Quantity, _enum, utcnow
 
 
-
-
-
-
 class LocationKind(str, enum.Enum):
     """Kinds of storage location: 储备库 depot / 民防仓库 civil-defence warehouse / 居民区储备点 / 协议储备."""
 

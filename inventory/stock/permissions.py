@@ -27,7 +27,6 @@ from inventory.core.policy import Role
 from inventory.stock.models import Location, LocationKind
 from inventory.users.models import User
 
-
 #: Actions on a location's stock.
 VIEW, RECEIVE, ISSUE, TRANSFER, ADJUST, DISPOSE, REVERSE, COUNT = (
     "view", "receive", "issue", "transfer", "adjust", "dispose", "reverse", "count")

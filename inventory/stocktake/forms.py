@@ -1,5 +1,6 @@
 """Forms of the stocktake pages."""
 from __future__ import annotations
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -10,8 +11,9 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
-from inventory.web.forms import OneTimeForm
+
 from inventory.core.codes import MAX_SCAN_TEXT
+from inventory.web.forms import OneTimeForm
 
 
 class StartCountForm(OneTimeForm):

@@ -28,9 +28,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inventory.core.db import db
+from inventory.core.types import Quantity, _enum, utcnow
 from inventory.stock.models import Batch, Document, Location, SubLocation
-from inventory.core.types import _enum, utcnow
-from inventory.core.types import Quantity
 from inventory.users.models import User
 
 

@@ -23,8 +23,15 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from inventory.stocktake.services import queries as count_queries
+from inventory.core import clock
 from inventory.core import tabular as spreadsheet
+from inventory.core.codes import code_from_text, label_in_quantity
+from inventory.core.db import db
+from inventory.core.errors import AlreadyDone, DomainError
+from inventory.core.policy import STAFF
+from inventory.core.quantities import format_quantity
+from inventory.stock.access import require
+from inventory.stock.models import Batch, Location
 from inventory.stock.permissions import (
     ADJUST,
     COUNT,
@@ -34,22 +41,15 @@ from inventory.stock.permissions import (
     bookable_locations,
     visible_location_ids,
 )
-from inventory.stock.access import require
-from inventory.core.policy import STAFF
-from inventory.web.access import access
-from inventory.core.db import db
-from inventory.stocktake.forms import CountActionForm, CountLineForm, CountScanForm, StartCountForm
-from inventory.stock.models import Batch, Location
-from inventory.stocktake.models import Stocktake, StocktakeLine
-from inventory.core import clock
-from inventory.stocktake.services import count_sheet
 from inventory.stock.services import queries
-from inventory.stocktake.services import counts as service
-from inventory.core.errors import AlreadyDone, DomainError
-from inventory.core.quantities import format_quantity
-from inventory.core.codes import code_from_text, label_in_quantity
-from inventory.web.nav import NavEntry
 from inventory.stock.views.movements import COUNTERS
+from inventory.stocktake.forms import CountActionForm, CountLineForm, CountScanForm, StartCountForm
+from inventory.stocktake.models import Stocktake, StocktakeLine
+from inventory.stocktake.services import count_sheet
+from inventory.stocktake.services import counts as service
+from inventory.stocktake.services import queries as count_queries
+from inventory.web.access import access
+from inventory.web.nav import NavEntry
 from inventory.web.once import one_time
 from inventory.web.transaction import form_status, view_transaction
 

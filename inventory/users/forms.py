@@ -1,7 +1,6 @@
 """Sign-in and user administration forms."""
 from __future__ import annotations
 
-from inventory.web.forms import OneTimeForm
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -13,6 +12,8 @@ from wtforms import (
     SubmitField,
 )
 from wtforms.validators import DataRequired, Email, Length, Optional
+
+from inventory.web.forms import OneTimeForm
 
 
 class LoginForm(FlaskForm):

@@ -1,8 +1,6 @@
 """Users, their role and the locations they are assigned to."""
 from __future__ import annotations
 
-from inventory.core.policy import Role
-
 import datetime as dt
 
 from flask_login import UserMixin
@@ -10,10 +8,8 @@ from sqlalchemy import Boolean, CheckConstraint, Column, DateTime, ForeignKey, I
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inventory.core.db import db
+from inventory.core.policy import Role
 from inventory.core.types import _enum, utcnow
-
-
-
 
 user_location = Table(
     "user_location",

@@ -12,9 +12,8 @@ from flask import current_app, session
 from flask_login import login_user
 
 from inventory.core.db import db
-from inventory.web.extensions import login_manager
 from inventory.users.models import User
-
+from inventory.web.extensions import login_manager
 
 #: Session keys that survive signing in (everything else, the CSRF token included, is dropped).
 KEPT_AT_SIGN_IN = ("lang",)

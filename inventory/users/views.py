@@ -4,22 +4,29 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import (
-    Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for,
+    Blueprint,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
-from inventory.core.policy import STAFF
-from inventory.web.redirects import safe_next
-from inventory.web.access import access
-from inventory.users.sessions import clear_session, start_session
+from inventory.core import clock
 from inventory.core.db import db
+from inventory.core.policy import STAFF
+from inventory.core.transaction import unit_of_work
 from inventory.users.forms import LoginForm
 from inventory.users.models import User
-from inventory.core import clock
-from inventory.core.transaction import unit_of_work
 from inventory.users.services import signin
 from inventory.users.services.accounts import end_sessions, verify_password
+from inventory.users.sessions import clear_session, start_session
+from inventory.web.access import access
+from inventory.web.redirects import safe_next
 
 bp = Blueprint("auth", __name__)
 

@@ -1,12 +1,14 @@
 """Route-level access: every view declares its audience; deny by default."""
 from __future__ import annotations
+
 from functools import wraps
 from typing import Callable
+
 from flask import abort, current_app, request
 from flask_login import current_user
-from inventory.web.extensions import login_manager
-from inventory.core.policy import Role
 
+from inventory.core.policy import Role
+from inventory.web.extensions import login_manager
 
 PUBLIC_ENDPOINTS = {"static", "bootstrap.static"}
 

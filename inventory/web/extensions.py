@@ -6,7 +6,6 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
-
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -34,11 +34,11 @@ from markupsafe import Markup, escape
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from inventory.core.db import db
-from inventory.web.forms import TOKEN_FIELD, new_token
 from inventory.core import clock
+from inventory.core.db import db
 from inventory.core.transaction import unit_of_work
 from inventory.web import submissions
+from inventory.web.forms import TOKEN_FIELD, new_token
 
 
 def one_time_token() -> Markup:

@@ -7,19 +7,20 @@ back whatever an aborted request left.
 """
 from __future__ import annotations
 
+from decimal import Decimal
 from types import ModuleType
 from typing import Callable, Iterable, Mapping
-from decimal import Decimal
 
 from flask import Flask, render_template
-from flask_babel import format_date, format_datetime, lazy_gettext as _l
+from flask_babel import format_date, format_datetime
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from inventory.core.db import db
-from inventory.web.extensions import login_manager
 from inventory.core.policy import Role
 from inventory.core.quantities import format_quantity
+from inventory.web.extensions import login_manager
 from inventory.web.nav import NavEntry
 
 SECURITY_HEADERS = {

@@ -19,8 +19,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from inventory.core.db import db
-from inventory.web.models import FormSubmission
 from inventory.core.errors import AlreadyDone
+from inventory.web.models import FormSubmission
 
 #: Longest ``result_url`` kept (longer addresses are not stored; the form's page is used instead).
 MAX_RESULT_URL = 500

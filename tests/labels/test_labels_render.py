@@ -14,13 +14,14 @@ import pytest
 
 from labels import (
     LAYOUTS,
-    fonts,
     MissingGlyphError,
     calibration_page,
+    fonts,
     get_layout,
     qr_matrix,
     render,
 )
+
 # The package exports the function ``render``, which shadows the submodule attribute.
 render_mod = importlib.import_module("labels.render")
 

@@ -1,22 +1,25 @@
 """Acknowledging and resolving alerts, one at a time or many at once; every change is an event."""
 from __future__ import annotations
+
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Iterable
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     select,
 )
-from inventory.alerts.services.queries import visible_clause
-from inventory.core.db import db
+
 from inventory.alerts.models import (
     Alert,
     AlertEvent,
     AlertEventKind,
     AlertState,
 )
-from inventory.users.models import User
+from inventory.alerts.services.queries import visible_clause
+from inventory.core.db import db
 from inventory.core.errors import AlreadyDone, InvalidInput
+from inventory.users.models import User
 
 
 def acknowledge(alert: Alert, user: User, now: dt.datetime) -> Alert:

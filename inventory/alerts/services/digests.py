@@ -27,9 +27,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
-from inventory.stock.permissions import visible_location_ids
-from inventory.core import settings
-from inventory.core.db import db
 from inventory.alerts.models import (
     Alert,
     AlertPreference,
@@ -38,12 +35,15 @@ from inventory.alerts.models import (
     NotificationResend,
     NotificationStatus,
 )
-from inventory.core.policy import Role
-from inventory.users.models import User
-from inventory.alerts.services.rules import RULES, describe, rules_in_order
 from inventory.alerts.services.queries import due_order
+from inventory.alerts.services.rules import RULES, describe, rules_in_order
+from inventory.core import settings
+from inventory.core.db import db
 from inventory.core.errors import AlreadyDone, InvalidInput, NotFound
+from inventory.core.policy import Role
 from inventory.core.sql import dialect_insert
+from inventory.stock.permissions import visible_location_ids
+from inventory.users.models import User
 
 #: Outbox states as the UI names them.
 NOTIFICATION_STATUS_LABELS = {

@@ -11,8 +11,8 @@ from typing import Iterable
 from flask_babel import lazy_gettext as _l
 
 from inventory.alerts.models import Alert, AlertState
-from inventory.core.tabular import XlsxBook
 from inventory.core import clock
+from inventory.core.tabular import XlsxBook
 
 #: Alerts per export at most (the alert centre's filters narrow it).
 EXPORT_LIMIT = 20_000

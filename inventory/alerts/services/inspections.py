@@ -17,12 +17,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from inventory.alerts.models import Inspection, InspectionResult
 from inventory.alerts.services import acknowledgement
 from inventory.core.db import db, get_or_not_found
-from inventory.stock.models import Batch
-from inventory.alerts.models import Inspection, InspectionResult
-from inventory.users.models import User
 from inventory.core.errors import InvalidInput
+from inventory.stock.models import Batch
+from inventory.users.models import User
 
 #: Longest note, in characters.
 MAX_NOTE = 500

@@ -1,18 +1,24 @@
 """Read models of the alert centre: what a user may see, filtered, paged and counted."""
 from __future__ import annotations
+
 from dataclasses import dataclass
+
 from sqlalchemy import (
-    case, func, literal, select,
+    case,
+    func,
+    literal,
+    select,
 )
-from inventory.alerts.services.rules import RULES
-from inventory.core.db import db
+
 from inventory.alerts.models import (
     Alert,
     AlertEvent,
     AlertState,
 )
-from inventory.stock.models import Location, LocationKind
+from inventory.alerts.services.rules import RULES
+from inventory.core.db import db
 from inventory.core.policy import Role
+from inventory.stock.models import Location, LocationKind
 from inventory.users.models import User, user_location
 
 

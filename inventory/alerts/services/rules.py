@@ -33,22 +33,30 @@ from typing import Callable, Iterable, Iterator
 from flask_babel import format_date, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
-    Date, Integer, String, case, cast, func, literal, null, select, type_coerce,
+    Date,
+    Integer,
+    String,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    select,
+    type_coerce,
 )
 from sqlalchemy.sql import Select
 
-from inventory.core import settings
-from inventory.core.db import db
 from inventory.alerts.models import (
     Alert,
     Inspection,
     InspectionResult,
 )
-from inventory.stock.models import Batch, Item, Location, LocationKind
-from inventory.core import clock
-from inventory.stock.services import expiry
+from inventory.core import clock, settings
+from inventory.core.db import db
 from inventory.core.quantities import format_quantity
 from inventory.core.sql import add_days, days_between
+from inventory.stock.models import Batch, Item, Location, LocationKind
+from inventory.stock.services import expiry
 
 log = logging.getLogger(__name__)
 

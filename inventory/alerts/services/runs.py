@@ -1,16 +1,29 @@
 """The daily run: evaluate the rules for ``today`` and merge their findings into alert records."""
 from __future__ import annotations
+
 import datetime as dt
 import json
 import uuid
 from dataclasses import dataclass, field
 from typing import Iterable
+
 from sqlalchemy import (
-    Integer, and_, cast, delete, exists, func, insert, literal, null, or_, select, text, update,
+    Integer,
+    and_,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    text,
+    update,
 )
 from sqlalchemy.sql import Select
-from inventory.alerts.services.rules import RULES, Finding, rules_in_order
-from inventory.core.db import db
+
 from inventory.alerts.models import (
     Alert,
     AlertEvent,
@@ -19,8 +32,9 @@ from inventory.alerts.models import (
     AlertState,
     JobState,
 )
+from inventory.alerts.services.rules import RULES, Finding, rules_in_order
+from inventory.core.db import db
 from inventory.core.sql import dialect_insert, is_postgresql
-
 
 #: Columns every rule's Select must provide (labelled), in this order.
 FINDING_COLUMNS = ("subject", "location_id", "batch_id", "item_id", "level", "due_on", "detail")

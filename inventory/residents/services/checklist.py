@@ -55,13 +55,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from inventory.core.clock import add_months
-from inventory.residents.services.household import Household
 from inventory.core.db import db
 from inventory.residents.models import Bilingual, KitGroup, KitItem, KitPer, KitSource, KitVersion
-
-
-
-
+from inventory.residents.services.household import Household
 
 # =========================================================================== household
 

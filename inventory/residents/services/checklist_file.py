@@ -1,10 +1,15 @@
 """The checklist as one YAML file: import (all or nothing), export, and the shipped default."""
 from __future__ import annotations
+
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+
 import yaml
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+
+from inventory.core.db import db
+from inventory.residents.models import KitConfidence, KitItem, KitSource
 from inventory.residents.services.checklist import format_amount
 from inventory.residents.services.content import (
     ItemData,
@@ -14,9 +19,6 @@ from inventory.residents.services.content import (
     source_keys,
     source_problems,
 )
-from inventory.core.db import db
-from inventory.residents.models import KitConfidence, KitItem, KitSource
-
 
 #: The shipped checklist (provenance in the file's header and in the folder's README).
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "data" / "checklist.yaml"

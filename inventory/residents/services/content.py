@@ -1,16 +1,18 @@
 """Editing the checklist's content: sources and lines checked field by field, then saved."""
 from __future__ import annotations
+
 import re
 from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Iterable
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+
 from inventory.core.db import db
-from inventory.residents.models import KitConfidence, KitGroup, KitItem, KitPer, KitSource, KitVersion
 from inventory.core.errors import InvalidInput
 from inventory.core.quantities import parse_quantity_text
-
+from inventory.residents.models import KitConfidence, KitGroup, KitItem, KitPer, KitSource, KitVersion
 
 _CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$")
 

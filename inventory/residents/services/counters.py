@@ -1,14 +1,16 @@
 """Anonymous counters of the public checklist per residential area and day (views, downloads), and their report."""
 from __future__ import annotations
+
 import datetime as dt
 import re
 from dataclasses import dataclass
+
 from sqlalchemy import func, select
+
 from inventory.core.db import db
+from inventory.core.sql import dialect_insert
 from inventory.residents.models import CounterKind, KitCounter
 from inventory.stock.models import Location, LocationKind
-from inventory.core.sql import dialect_insert
-
 
 _REF_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 

@@ -1,11 +1,13 @@
 """A household's size and what it changes in the family checklist: validated input from the public form."""
 from __future__ import annotations
+
 import re
 from dataclasses import dataclass
-from flask_babel import lazy_gettext as _l
-from inventory.residents.models import KitGroup, KitPer
-from inventory.core.errors import InvalidInput
 
+from flask_babel import lazy_gettext as _l
+
+from inventory.core.errors import InvalidInput
+from inventory.residents.models import KitGroup, KitPer
 
 #: Allowed ranges of the household inputs (inclusive).  Days: the national basic list
 #: (应急管理部, 2020) asks for 3 days; the Red Cross Society of China's relief family kit

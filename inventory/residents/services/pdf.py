@@ -28,8 +28,6 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from labels import qr_matrix
-
 from inventory.core.pdf import check, font, markup
 from inventory.residents.models import KitVersion
 from inventory.residents.services.checklist import (
@@ -41,6 +39,7 @@ from inventory.residents.services.checklist import (
     rule_text,
     total_text,
 )
+from labels import qr_matrix
 
 GREY = colors.HexColor("#555555")
 LIGHT = colors.HexColor("#f2f2f2")

@@ -17,21 +17,21 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
+from inventory.core import clock
+from inventory.core.db import db
+from inventory.core.policy import Role
+from inventory.residents.forms import CountsFilterForm, KitImportForm, KitItemForm, KitSourceForm
+from inventory.residents.models import KitItem, KitSource, KitVersion
+from inventory.residents.services import checklist as kit
 from inventory.residents.services import checklist_file
 from inventory.residents.services import content as kit_content
 from inventory.residents.services import counters
-from inventory.stock.permissions import VIEW, visible_location_ids
 from inventory.stock.access import require
-from inventory.web.access import access
-from inventory.core.db import db
-from inventory.web.forms import new_token
-from inventory.residents.forms import CountsFilterForm, KitImportForm, KitItemForm, KitSourceForm
-from inventory.web.i18n import is_english
-from inventory.residents.models import KitItem, KitSource, KitVersion
 from inventory.stock.models import Location, LocationKind
-from inventory.core.policy import Role
-from inventory.core import clock
-from inventory.residents.services import checklist as kit
+from inventory.stock.permissions import VIEW, visible_location_ids
+from inventory.web.access import access
+from inventory.web.forms import new_token
+from inventory.web.i18n import is_english
 from inventory.web.nav import NavEntry
 from inventory.web.once import one_time
 from inventory.web.transaction import form_status, view_transaction

@@ -11,17 +11,16 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from sqlalchemy.exc import SQLAlchemyError
 
-from inventory.residents.services import counters
-from inventory.residents.services import household
-from inventory.core.pdf import MissingGlyphError
-from inventory.web.access import access
-from inventory.residents.forms import HouseholdForm
-from inventory.web.i18n import is_english
-from inventory.residents.models import CounterKind, KitVersion
 from inventory.core import clock
-from inventory.core.transaction import unit_of_work
-from inventory.residents.services import checklist as kit
 from inventory.core.errors import InvalidInput
+from inventory.core.pdf import MissingGlyphError
+from inventory.core.transaction import unit_of_work
+from inventory.residents.forms import HouseholdForm
+from inventory.residents.models import CounterKind, KitVersion
+from inventory.residents.services import checklist as kit
+from inventory.residents.services import counters, household
+from inventory.web.access import access
+from inventory.web.i18n import is_english
 
 bp = Blueprint("public", __name__)
 

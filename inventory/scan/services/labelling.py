@@ -23,15 +23,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 import labels
-from labels.layouts import MAX_OFFSET_MM
-
 from inventory.core.db import db
-from inventory.stock.models import Batch, Item, Location, Movement, SubLocation
-from inventory.scan.models import LabelSetting
-from inventory.users.models import User
 from inventory.core.errors import InvalidInput
 from inventory.core.quantities import format_quantity
+from inventory.scan.models import LabelSetting
 from inventory.scan.services.landing import label_url
+from inventory.stock.models import Batch, Item, Location, Movement, SubLocation
+from inventory.users.models import User
+from labels.layouts import MAX_OFFSET_MM
 
 #: The layout used before a user has chosen one.
 DEFAULT_LAYOUT = "a4-3x8"

@@ -22,12 +22,10 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from inventory.core.codes import normalise_code
 from inventory.core.db import db
 from inventory.stock.models import Batch, Item
-from inventory.core.codes import normalise_code
 from inventory.stock.services.expiry import expiry_windows
-
-
 
 
 def label_url(code: str, external_url: str) -> str:

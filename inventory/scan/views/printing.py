@@ -23,20 +23,19 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 import labels
-
-from inventory.stock.permissions import COUNT
-from inventory.stock.access import require
-from inventory.web.access import access
-from inventory.core.db import db
-from inventory.scan.forms import CalibrationForm, PrintForm
-from inventory.stock.models import Batch, Location
 from inventory.core import clock
-from inventory.scan.services import labelling
-from inventory.stock.services import queries
-from inventory.scan.services.labelling import PrintSettings
+from inventory.core.db import db
 from inventory.core.quantities import format_quantity
+from inventory.scan.forms import CalibrationForm, PrintForm
+from inventory.scan.services import labelling
+from inventory.scan.services.labelling import PrintSettings
+from inventory.stock.access import require
+from inventory.stock.models import Batch, Location
+from inventory.stock.permissions import COUNT
+from inventory.stock.services import queries
 from inventory.stock.views.movements import COUNTERS
 from inventory.stock.views.stock import batch_or_404
+from inventory.web.access import access
 from inventory.web.transaction import form_status, view_transaction
 
 bp = Blueprint("printing", __name__, url_prefix="/labels")

@@ -19,7 +19,16 @@ import functools
 import json
 
 from flask import (
-    Blueprint, Response, abort, current_app, flash, redirect, render_template, request, send_file, url_for,
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -28,22 +37,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from config import BASE_DIR
-
-from inventory.stock.permissions import ADJUST, COUNT, VIEW, allowed_actions
-from inventory.core.policy import STAFF
-from inventory.web.access import access
-from inventory.core.db import db
-from inventory.scan.forms import ScanForm, SpotCountForm
-from inventory.stock.models import Batch, Item, Location, SubLocation
 from inventory.core import clock
-from inventory.stock.services import expiry
-from inventory.stocktake.services import counts as stocktakes
-from inventory.core.errors import AlreadyDone
-from inventory.stock.services.codes import BATCH, ITEM, LOCATION, SUB_LOCATION, resolve_code
 from inventory.core.codes import code_from_text
+from inventory.core.db import db
+from inventory.core.errors import AlreadyDone
+from inventory.core.policy import STAFF
+from inventory.scan.forms import ScanForm, SpotCountForm
 from inventory.scan.services.landing import shelf_batches
-from inventory.web.nav import NavEntry
+from inventory.stock.models import Batch, Item, Location, SubLocation
+from inventory.stock.permissions import ADJUST, COUNT, VIEW, allowed_actions
+from inventory.stock.services import expiry
+from inventory.stock.services.codes import BATCH, ITEM, LOCATION, SUB_LOCATION, resolve_code
 from inventory.stock.views.movements import COUNTERS
+from inventory.stocktake.services import counts as stocktakes
+from inventory.web.access import access
+from inventory.web.nav import NavEntry
 from inventory.web.transaction import form_status, view_transaction
 
 bp = Blueprint("scan", __name__)

@@ -32,16 +32,14 @@ from sqlalchemy import select
 
 from inventory.core import tabular as spreadsheet
 from inventory.core.db import db
-from inventory.standards.models import StandardList, StandardListVersion
-from inventory.users.models import User
 from inventory.core.errors import DomainError, InvalidInput
-from inventory.standards.services.gap_export import BASIS_CAPTIONS
-from inventory.core.tabular import ImportFileError
-from inventory.stock.services.imports import ImportReport, RowError, RowResult
 from inventory.core.quantities import format_quantity
+from inventory.core.tabular import ImportFileError
+from inventory.standards.models import StandardList, StandardListVersion
+from inventory.standards.services.gap_export import BASIS_CAPTIONS
 from inventory.standards.services.lists import (
-    ListData,
     LineData,
+    ListData,
     ListInvalid,
     NotAllowed,
     check_list,
@@ -49,6 +47,8 @@ from inventory.standards.services.lists import (
     save_version,
     version_data,
 )
+from inventory.stock.services.imports import ImportReport, RowError, RowResult
+from inventory.users.models import User
 
 FORMAT_TAG = "inventory-standard-list/1"
 DEFAULTS_DIR = Path(__file__).resolve().parent.parent / "data"

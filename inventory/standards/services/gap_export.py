@@ -18,10 +18,10 @@ from flask_babel import gettext as _
 
 from inventory.core import tabular as spreadsheet
 from inventory.core.pdf import check, font
-from inventory.standards.models import ListAuthority, StandardBasis
-from inventory.stock.models import LocationKind
 from inventory.core.quantities import format_quantity
+from inventory.standards.models import ListAuthority, StandardBasis
 from inventory.standards.services.gaps import GapLine, GapReport, LocationGap
+from inventory.stock.models import LocationKind
 
 KIND_CAPTIONS = {
     LocationKind.DEPOT: "综合应急物资储备库 Depot",

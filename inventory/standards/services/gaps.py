@@ -55,8 +55,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, and_, case, cast, exists, func, literal, or_, select, type_coerce, union_all
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
+from inventory.core import clock
 from inventory.core.db import db
-from inventory.stock.models import Batch, Category, Item, Location, LocationKind, Movement
+from inventory.core.types import QUANTITY_SCALE
 from inventory.standards.models import (
     LocationStandard,
     StandardBasis,
@@ -65,9 +66,7 @@ from inventory.standards.models import (
     StandardListVersion,
     StandardOverride,
 )
-from inventory.core.types import QUANTITY_SCALE
-from inventory.core import clock
-from inventory.stock.models import category_level
+from inventory.stock.models import Batch, Category, Item, Location, LocationKind, Movement, category_level
 from inventory.stock.services.expiry import ExpiryWindows, expiry_windows
 
 ZERO = Decimal(0)

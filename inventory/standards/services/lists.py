@@ -25,7 +25,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from inventory.core.db import db
-from inventory.stock.models import Item, Location, LocationKind
+from inventory.core.errors import AlreadyDone, DomainError, InvalidInput
+from inventory.core.policy import Role
+from inventory.core.quantities import parse_quantity_text
 from inventory.standards.models import (
     ListAuthority,
     LocationStandard,
@@ -35,11 +37,9 @@ from inventory.standards.models import (
     StandardListVersion,
     StandardOverride,
 )
-from inventory.core.policy import Role
-from inventory.users.models import User
+from inventory.stock.models import Item, Location, LocationKind
 from inventory.stock.services.catalogue import validate_code
-from inventory.core.errors import AlreadyDone, DomainError, InvalidInput
-from inventory.core.quantities import parse_quantity_text
+from inventory.users.models import User
 
 #: Most lines one version may have.
 MAX_LINES = 2000

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
-from inventory.core.db import db
-from inventory.stock.models import Category, Item, Location, LocationKind, SubLocation
 from inventory.core.codes import new_label_code
+from inventory.core.db import db
 from inventory.core.errors import InvalidInput
+from inventory.stock.models import Category, Item, Location, LocationKind, SubLocation
 
 #: GB/T 38565-2020 clause 5.2: 4 levels, 7 digits (1 + 2 + 2 + 2).
 CATEGORY_CODE_RE = re.compile(r"^[1-3]\d{6}$")

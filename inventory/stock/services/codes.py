@@ -1,10 +1,12 @@
 """Which stock object a label code names: batches, shelves, locations and items, looked up in one query."""
 from __future__ import annotations
+
 from dataclasses import dataclass
+
 from sqlalchemy import literal, select, union_all
+
 from inventory.core.db import db
 from inventory.stock.models import Batch, Item, Location, SubLocation
-
 
 #: Kinds of object a label code can point at.
 BATCH, SUB_LOCATION, LOCATION, ITEM = "batch", "sub_location", "location", "item"

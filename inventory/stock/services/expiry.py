@@ -41,9 +41,9 @@ from sqlalchemy import Date, and_, case, literal, select
 
 from inventory.core.clock import add_months
 from inventory.core.db import db
-from inventory.stock.models import Batch, Category, Item
 from inventory.core.errors import InvalidInput, NotFound
 from inventory.core.sql import days_between
+from inventory.stock.models import Batch, Category, Item
 
 log = logging.getLogger(__name__)
 

@@ -33,16 +33,15 @@ from typing import Any, Callable
 
 from flask_babel import lazy_gettext as _l
 
-from inventory.core import quantities
+from inventory.core import clock, quantities
 from inventory.core import tabular as spreadsheet
-from inventory.core.tabular import ImportFileError
 from inventory.core.db import db
-from inventory.stock.models import Batch, BatchSource, Item, Location
-from inventory.users.models import User
-from inventory.stock.services import catalogue, ledger
-from inventory.core import clock
 from inventory.core.errors import DomainError, InvalidInput
 from inventory.core.quantities import parse_quantity_text
+from inventory.core.tabular import ImportFileError
+from inventory.stock.models import Batch, BatchSource, Item, Location
+from inventory.stock.services import catalogue, ledger
+from inventory.users.models import User
 
 #: field -> accepted header captions (first one is the template's caption).
 ITEM_COLUMNS = {

@@ -37,7 +37,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from inventory.core import clock
+from inventory.core.codes import new_label_code
 from inventory.core.db import db, get_or_not_found
+from inventory.core.errors import AlreadyDone, InsufficientStock, InvalidInput, NotFound
+from inventory.core.quantities import format_quantity, parse_quantity
 from inventory.stock.models import (
     Batch,
     BatchSource,
@@ -49,12 +53,8 @@ from inventory.stock.models import (
     MovementKind,
     SubLocation,
 )
-from inventory.users.models import User
-from inventory.core import clock
-from inventory.core.codes import new_label_code
-from inventory.core.errors import AlreadyDone, InsufficientStock, InvalidInput, NotFound
 from inventory.stock.services.expiry import shelf_life_expiry
-from inventory.core.quantities import format_quantity, parse_quantity
+from inventory.users.models import User
 
 #: Document number prefixes (pinyin initials as on paper vouchers): 入库 RK,
 #: 出库 CK, 调拨 DB, 调整 TZ, 报废 BF, 冲销 CX.

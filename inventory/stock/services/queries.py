@@ -25,8 +25,8 @@ from inventory.stock.models import (
     MovementKind,
     SubLocation,
 )
-from inventory.users.models import User, user_location
 from inventory.stock.services.expiry import ExpiryWindows, expired_sql, expiry_windows
+from inventory.users.models import User, user_location
 
 ZERO = Decimal(0)
 

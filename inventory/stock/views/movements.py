@@ -16,19 +16,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from inventory.stock.permissions import (
-    ADJUST,
-    DISPOSE,
-    ISSUE,
-    RECEIVE,
-    REVERSE,
-    TRANSFER,
-    may_change_stock_at,
-)
-from inventory.stock.access import require
-from inventory.core.policy import BOOKERS
-from inventory.web.access import access
+from inventory.core import clock
 from inventory.core.db import db
+from inventory.core.errors import AlreadyDone
+from inventory.core.policy import BOOKERS, Role
+from inventory.core.quantities import format_quantity
+from inventory.stock.access import require
 from inventory.stock.forms import (
     AdjustForm,
     BatchIssueForm,
@@ -38,15 +31,21 @@ from inventory.stock.forms import (
     ReverseForm,
     TransferForm,
 )
+from inventory.stock.models import Document, Location, Movement
+from inventory.stock.permissions import (
+    ADJUST,
+    DISPOSE,
+    ISSUE,
+    RECEIVE,
+    REVERSE,
+    TRANSFER,
+    may_change_stock_at,
+)
+from inventory.stock.services import ledger, queries
+from inventory.stock.views.stock import batch_or_404
+from inventory.web.access import access
 from inventory.web.forms import choice, choices, local_datetime_or_none
 from inventory.web.i18n import is_english
-from inventory.stock.models import Document, Location, Movement
-from inventory.core.policy import Role
-from inventory.core import clock
-from inventory.stock.services import ledger, queries
-from inventory.core.errors import AlreadyDone
-from inventory.core.quantities import format_quantity
-from inventory.stock.views.stock import batch_or_404
 from inventory.web.transaction import attach_error, form_status, view_transaction
 
 bp = Blueprint("movements", __name__)

@@ -9,7 +9,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
+from inventory.core import clock
 from inventory.core import tabular as spreadsheet
+from inventory.core.db import db
+from inventory.core.policy import STAFF
+from inventory.stock.access import require
+from inventory.stock.forms import JournalFilterForm
+from inventory.stock.labels import KIND_LABELS
+from inventory.stock.models import Batch, Item, Location, LocationKind, MovementKind
 from inventory.stock.permissions import (
     REVERSE,
     VIEW,
@@ -18,17 +25,10 @@ from inventory.stock.permissions import (
     overview_location_ids,
     visible_location_ids,
 )
-from inventory.stock.access import require
-from inventory.core.policy import STAFF
+from inventory.stock.services import expiry, queries
 from inventory.web.access import access
-from inventory.core.db import db
-from inventory.stock.forms import JournalFilterForm
 from inventory.web.forms import choices
 from inventory.web.i18n import is_english
-from inventory.stock.models import Batch, Item, Location, LocationKind, MovementKind
-from inventory.core import clock
-from inventory.stock.services import expiry, queries
-from inventory.stock.labels import KIND_LABELS
 from inventory.web.nav import NavEntry
 
 bp = Blueprint("stock", __name__)

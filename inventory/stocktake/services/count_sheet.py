@@ -17,12 +17,12 @@ from xml.sax.saxutils import escape
 
 from flask_babel import gettext as _
 
+from inventory.core import clock
 from inventory.core import tabular as spreadsheet
 from inventory.core.pdf import font, markup, printable
+from inventory.core.quantities import format_quantity
 from inventory.stock.models import Batch
 from inventory.stocktake.models import StocktakeLine
-from inventory.core import clock
-from inventory.core.quantities import format_quantity
 from inventory.stocktake.services.queries import CountView
 
 

@@ -41,17 +41,15 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from inventory.core import quantities
-from inventory.core import settings
+from inventory.core import clock, quantities, settings
+from inventory.core.codes import code_from_text
 from inventory.core.db import db, get_or_not_found
+from inventory.core.errors import AlreadyDone, DomainError, InvalidInput, NotFound
 from inventory.stock.models import Batch, Item, Location, SubLocation
+from inventory.stock.services import ledger
+from inventory.stock.services.codes import BATCH, SUB_LOCATION, resolve_code
 from inventory.stocktake.models import Stocktake, StocktakeLine, StocktakeStatus
 from inventory.users.models import User
-from inventory.core import clock
-from inventory.stock.services import ledger
-from inventory.core.errors import AlreadyDone, DomainError, InvalidInput, NotFound
-from inventory.stock.services.codes import BATCH, SUB_LOCATION, resolve_code
-from inventory.core.codes import code_from_text
 
 #: Stocktake number prefix (盘点 PD), as on paper count sheets.
 NUMBER_PREFIX = "PD"

@@ -1,10 +1,13 @@
 """Read models of the stocktake pages: a count's lines by shelf, and when each location was last counted."""
 from __future__ import annotations
+
 import datetime as dt
 from dataclasses import dataclass
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
+
 from inventory.core.db import db
 from inventory.stock.models import Batch, SubLocation
 from inventory.stocktake.models import Stocktake, StocktakeLine, StocktakeStatus

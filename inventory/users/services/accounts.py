@@ -9,9 +9,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from inventory.core import settings
 from inventory.core.db import db
+from inventory.core.errors import InvalidInput
 from inventory.core.policy import Role
 from inventory.users.models import User
-from inventory.core.errors import InvalidInput
 
 SYSTEM_USERNAME = "system"
 MIN_PASSWORD_LENGTH = 8
