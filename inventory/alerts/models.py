@@ -263,7 +263,7 @@ class Inspection(db.Model):
 
     Append-only (ORM guard below and database triggers in the migration); it
     never changes quantities.  The newest inspection date is mirrored in
-    ``Batch.last_inspected_on`` by :func:`inventory.alerts.services.rules.record_inspection`.
+    ``Batch.last_inspected_on`` by :func:`inventory.alerts.services.inspections.record_inspection`.
     Source: GB 50444-2008 asks for monthly extinguisher checks with complete
     records on file.
     """

@@ -37,7 +37,7 @@ class HouseholdForm(FlaskForm):
         ("basic", _l("Basic version")), ("extended", _l("Extended version"))]))
 
     def raw(self) -> dict[str, str]:
-        """The numbers as typed, for :func:`inventory.residents.services.checklist.validate_household`."""
+        """The numbers as typed, for :func:`inventory.residents.services.household.validate_household`."""
         return {name: (getattr(self, name).data or "").strip()
                 for name in ("people", "older", "infants", "chronic", "pets", "days")}
 

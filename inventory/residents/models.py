@@ -172,7 +172,7 @@ class KitCounter(db.Model):
 
     ``area_code`` is the code of the residential storage point whose poster was scanned
     (``?ref=``), or ``""`` when the visit carried no known reference.  Incremented
-    atomically by :func:`inventory.residents.services.checklist.record_event` (one upsert statement).
+    atomically by :func:`inventory.residents.services.counters.record_event` (one upsert statement).
     """
 
     __tablename__ = "kit_counter"

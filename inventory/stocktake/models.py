@@ -50,7 +50,7 @@ class Stocktake(db.Model):
     per location on SQLite and PostgreSQL alike (several NULLs are allowed).
     ``blind`` hides book quantities from the counters until the count is
     closed (盲盘).  ``confirmed_at`` is when the differences were booked; the
-    latest one per location is what :func:`inventory.stocktake.services.counts.last_counted`
+    latest one per location is what :func:`inventory.stocktake.services.queries.last_counted`
     reports.
     """
 

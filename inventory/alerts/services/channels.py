@@ -3,7 +3,7 @@
 No database access here: :func:`send` takes a stored
 :class:`~inventory.alerts.models.Notification` and the app config and either returns
 or raises :class:`ChannelError` with a short reason, which the caller records
-on the message for the retry (``inventory.alerts.jobs.deliver``).  Settings come
+on the message for the retry (``inventory.alerts.jobs.deliver_due``).  Settings come
 from the environment through config.py (``ALERT_SMTP_*``, ``ALERT_MAIL_FROM``,
 ``ALERT_WEBHOOK_*``); nothing secret is hard-coded.
 

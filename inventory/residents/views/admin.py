@@ -154,20 +154,30 @@ def _show_problems(form, problems) -> None:
             field.errors = list(field.errors) + [str(message)]
 
 
+def _check_and_save(form, template: str, context: dict, problems, save, saved_message):
+    """The editors' one step after a valid post: show ``problems`` on ``form``, or run ``save()``
+    in one transaction, flash ``saved_message(saved)`` and go back to the content page; otherwise
+    render ``template`` with ``form`` and ``context`` (422 after a refused post)."""
+    if problems:
+        _show_problems(form, problems)
+    else:
+        with view_transaction(form) as tx:
+            saved = save()
+        if tx.committed:
+            flash(saved_message(saved), "success")
+            return redirect(url_for("kit_admin.content"))
+    return render_template(template, form=form, **context), form_status()
+
+
 def _save_item(item: KitItem | None):
     form = _item_form(item)
-    if form.validate_on_submit():
-        data = _item_data(form)
-        problems = kit_content.item_problems(data, [s.key for s in _sources()])
-        if problems:
-            _show_problems(form, problems)
-        else:
-            with view_transaction(form) as tx:
-                saved = kit_content.save_item(data, item)
-            if tx.committed:
-                flash(_("Checklist line %(code)s saved.", code=saved.code), "success")
-                return redirect(url_for("kit_admin.content"))
-    return render_template("residents/item_form.html", form=form, item=item), form_status()
+    if not form.validate_on_submit():
+        return render_template("residents/item_form.html", form=form, item=item), form_status()
+    data = _item_data(form)
+    return _check_and_save(form, "residents/item_form.html", {"item": item},
+                           kit_content.item_problems(data, [s.key for s in _sources()]),
+                           lambda: kit_content.save_item(data, item),
+                           lambda saved: _("Checklist line %(code)s saved.", code=saved.code))
 
 
 @bp.route("/admin/kit/items/new", methods=["GET", "POST"])
@@ -175,7 +185,7 @@ def _save_item(item: KitItem | None):
 @one_time()
 def item_new():
     """Add a checklist line: names, purpose, source, quantity rule and its source, check
-    interval; every rule of :func:`inventory.residents.services.checklist.item_problems` applies."""
+    interval; every rule of :func:`inventory.residents.services.content.item_problems` applies."""
     return _save_item(None)
 
 
@@ -202,20 +212,14 @@ def _source_form(source: KitSource | None) -> KitSourceForm:
 
 def _save_source(source: KitSource | None):
     form = _source_form(source)
-    if form.validate_on_submit():
-        data = kit_content.SourceData(**{name: (getattr(form, name).data or "") for name in (
-            "key", "confidence", "short_zh", "short_en", "title_zh", "title_en", "publisher_zh", "publisher_en",
-            "issued", "url", "note_zh", "note_en")}, official=bool(form.official.data))
-        problems = kit_content.source_problems(data)
-        if problems:
-            _show_problems(form, problems)
-        else:
-            with view_transaction(form) as tx:
-                saved = kit_content.save_source(data, source)
-            if tx.committed:
-                flash(_("Source %(key)s saved.", key=saved.key), "success")
-                return redirect(url_for("kit_admin.content"))
-    return render_template("residents/source_form.html", form=form, source=source), form_status()
+    if not form.validate_on_submit():
+        return render_template("residents/source_form.html", form=form, source=source), form_status()
+    data = kit_content.SourceData(**{name: (getattr(form, name).data or "") for name in (
+        "key", "confidence", "short_zh", "short_en", "title_zh", "title_en", "publisher_zh", "publisher_en",
+        "issued", "url", "note_zh", "note_en")}, official=bool(form.official.data))
+    return _check_and_save(form, "residents/source_form.html", {"source": source},
+                           kit_content.source_problems(data), lambda: kit_content.save_source(data, source),
+                           lambda saved: _("Source %(key)s saved.", key=saved.key))
 
 
 @bp.route("/admin/kit/sources/new", methods=["GET", "POST"])
