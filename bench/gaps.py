@@ -15,7 +15,7 @@ kept: ``detail=False``), (b) one kind's report (the 400 depots, with every line)
 location's report.
 
 Every row also times the bare grouped query the report is built on
-(:func:`inventory.standards.services.gaps.stock_statement`, same predicate, rows fetched), so the
+(:func:`inventory.standards.services.holdings.stock_statement`, same predicate, rows fetched), so the
 ratio shows what the rest costs: list, assignment and override queries and the Python that
 computes required quantities, shortfalls and roll-ups.  Times are the best of ``--repeat`` runs.
 

@@ -18,6 +18,7 @@ from inventory.standards.services import files as standard_files
 from inventory.standards.services import gap_export
 from inventory.standards.services import gaps as standards
 from inventory.standards.services import lists as standard_lists
+from inventory.standards.services import requirements
 from inventory.standards.services.lists import LineData, ListData, ListInvalid, NotAllowed
 from inventory.stock.models import LocationKind
 from inventory.stock.services.imports import ImportFileError
@@ -105,15 +106,15 @@ def test_rounding_rule_for_every_basis(any_app, f):
     litre = f.item("LIT", unit="L", unit_precision=1)
     ton = f.item("TON", unit="t", unit_precision=2)
     loc = f.location("X", kind="residential", residents_served=1001, households_served=3)
-    rq = standards.required_quantity
+    rq = requirements.required_quantity
     assert rq(StandardBasis.PER_1000_RESIDENTS, D(1), box, loc) == D(2)          # 1.001 → 2
     assert rq(StandardBasis.PER_1000_RESIDENTS, D(10), box, loc) == D(11)        # 10.01 → 11
     assert rq(StandardBasis.PER_1000_RESIDENTS, D(1), litre, loc) == D("1.1")    # 1.001 → 1.1
     assert rq(StandardBasis.PER_1000_RESIDENTS, D("0.5"), ton, loc) == D("0.51")  # 0.5005 → 0.51
     assert rq(StandardBasis.PER_HOUSEHOLD, D("0.333"), box, loc) == D(1)         # 0.999 → 1
     assert rq(StandardBasis.ABSOLUTE, D(7), box, loc) == D(7)
-    assert standards.threshold_quantity(D(7), 80, box) == D(6)                   # 5.6 → 6
-    assert standards.threshold_quantity(D(7), 0, box) == D(0)
+    assert requirements.threshold_quantity(D(7), 80, box) == D(6)                   # 5.6 → 6
+    assert requirements.threshold_quantity(D(7), 0, box) == D(0)
 
 
 def test_missing_residents_is_a_warning_not_a_zero(town):

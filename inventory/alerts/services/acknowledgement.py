@@ -10,12 +10,7 @@ from sqlalchemy import (
     select,
 )
 
-from inventory.alerts.models import (
-    Alert,
-    AlertEvent,
-    AlertEventKind,
-    AlertState,
-)
+from inventory.alerts.models import Alert, AlertEvent, AlertEventKind, AlertState
 from inventory.alerts.services.queries import visible_clause
 from inventory.core.db import db
 from inventory.core.errors import AlreadyDone, InvalidInput

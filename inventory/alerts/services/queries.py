@@ -10,11 +10,7 @@ from sqlalchemy import (
     select,
 )
 
-from inventory.alerts.models import (
-    Alert,
-    AlertEvent,
-    AlertState,
-)
+from inventory.alerts.models import Alert, AlertEvent, AlertState
 from inventory.alerts.services.rules import RULES
 from inventory.core.db import db
 from inventory.core.policy import Role

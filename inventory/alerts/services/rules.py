@@ -46,11 +46,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql import Select
 
-from inventory.alerts.models import (
-    Alert,
-    Inspection,
-    InspectionResult,
-)
+from inventory.alerts.models import Alert, Inspection, InspectionResult
 from inventory.core import clock, settings
 from inventory.core.db import db
 from inventory.core.quantities import format_quantity

@@ -24,14 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql import Select
 
-from inventory.alerts.models import (
-    Alert,
-    AlertEvent,
-    AlertEventKind,
-    AlertFinding,
-    AlertState,
-    JobState,
-)
+from inventory.alerts.models import Alert, AlertEvent, AlertEventKind, AlertFinding, AlertState, JobState
 from inventory.alerts.services.rules import RULES, Finding, rules_in_order
 from inventory.core.db import db
 from inventory.core.sql import dialect_insert, is_postgresql

@@ -49,33 +49,35 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import BigInteger, and_, case, cast, exists, func, literal, or_, select, type_coerce, union_all
-from sqlalchemy.orm import aliased, contains_eager, joinedload
+from sqlalchemy import or_, select
 
-from inventory.core import clock
 from inventory.core.db import db
-from inventory.core.types import QUANTITY_SCALE
 from inventory.standards.models import (
-    LocationStandard,
     StandardBasis,
-    StandardLine,
     StandardList,
     StandardListVersion,
-    StandardOverride,
 )
-from inventory.stock.models import Batch, Category, Item, Location, LocationKind, Movement, category_level
-from inventory.stock.services.expiry import ExpiryWindows, expiry_windows
+from inventory.standards.services.holdings import from_milli, scope_predicates, stock_statement
+from inventory.standards.services.requirements import (
+    HUNDRED,
+    IN_LIMIT,
+    ZERO,
+    assignments,
+    category_prefix,
+    effective_versions,
+    overrides,
+    required_quantity,
+    round_up,
+    threshold_quantity,
+)
+from inventory.stock.models import Category, Item, Location, LocationKind
+from inventory.stock.services.expiry import ExpiryWindows
 
-ZERO = Decimal(0)
 ONE = Decimal(1)
-HUNDRED = Decimal(100)
-THOUSAND = Decimal(1000)
 PERCENT_STEP = Decimal("0.1")
-#: Above this many ids, assignment and override rows are filtered in Python, not with SQL IN.
-IN_LIMIT = 1000
 
 
 # --------------------------------------------------------------------------- results
@@ -283,201 +285,36 @@ class RestockNeed:
 # --------------------------------------------------------------------------- arithmetic
 
 
-def round_up(value: Decimal, item: Item) -> Decimal:
-    """``value`` rounded up (进一法) to the item's unit precision: whole units for precision 0."""
-    return value.quantize(item.quantum, rounding=ROUND_CEILING)
 
 
-def required_quantity(basis: StandardBasis, rate: Decimal, item: Item, location: Location) -> Decimal | None:
-    """The quantity ``location`` must hold for a line of ``rate`` on ``basis``, rounded up to the
-    item's unit; None when the location lacks the number the basis needs
-    (``residents_served`` or ``households_served``)."""
-    if basis == StandardBasis.ABSOLUTE:
-        return round_up(rate, item)
-    if basis == StandardBasis.PER_1000_RESIDENTS:
-        if location.residents_served is None:
-            return None
-        return round_up(rate * location.residents_served / THOUSAND, item)
-    if location.households_served is None:
-        return None
-    return round_up(rate * location.households_served, item)
 
 
-def threshold_quantity(required: Decimal, percent: int, item: Item) -> Decimal:
-    """The restock threshold: ``percent`` % of ``required``, rounded up to the item's unit."""
-    return round_up(required * percent / HUNDRED, item)
 
 
-def category_prefix(code: str) -> str:
-    """The leading digits shared by a GB/T 38565 category and everything below it
-    (level 1: 1 digit; each further level: 2 more)."""
-    return code[: 1 + 2 * (category_level(code) - 1)]
 
 
 # --------------------------------------------------------------------------- queries
 
 
-def effective_versions(as_of: dt.date) -> tuple[dict[int, StandardListVersion], dict[int, list[StandardLine]]]:
-    """The version of every list in force on ``as_of`` and its lines, in one query.
-
-    Returns ({list_id: version (with ``.standard_list`` loaded)}, {version_id: [lines in order, item
-    and category loaded]}).  A list with no version in force is absent.
-    """
-    newer = aliased(StandardListVersion)
-    in_force_later = exists().where(
-        newer.list_id == StandardListVersion.list_id,
-        newer.effective_on <= as_of,
-        or_(newer.effective_on > StandardListVersion.effective_on,
-            and_(newer.effective_on == StandardListVersion.effective_on,
-                 newer.version > StandardListVersion.version)),
-    )
-    stmt = (
-        select(StandardListVersion, StandardLine)
-        .join(StandardList, StandardList.id == StandardListVersion.list_id)
-        .outerjoin(StandardLine, StandardLine.version_id == StandardListVersion.id)
-        .options(contains_eager(StandardListVersion.standard_list),
-                 joinedload(StandardLine.item).joinedload(Item.category))
-        .where(StandardListVersion.effective_on <= as_of, ~in_force_later)
-        .order_by(StandardListVersion.list_id, StandardLine.position, StandardLine.id)
-    )
-    versions: dict[int, StandardListVersion] = {}
-    lines: dict[int, list[StandardLine]] = {}
-    for version, line in db.session.execute(stmt):
-        versions[version.list_id] = version
-        bucket = lines.setdefault(version.id, [])
-        if line is not None:
-            bucket.append(line)
-    return versions, lines
 
 
-def _latest(rows, key):
-    out = {}
-    for row in rows:  # ordered by effective_on, id: the last one wins
-        out[key(row)] = row
-    return out
 
 
-def _in_filter(column, ids: set[int] | None):
-    if ids is None or len(ids) > IN_LIMIT:
-        return None
-    return column.in_(ids or [-1])
 
 
-def assignments(as_of: dt.date, location_ids: set[int] | None) -> dict[int, LocationStandard]:
-    """The assignment in force on ``as_of`` per location id (list loaded); one query."""
-    stmt = (select(LocationStandard).options(joinedload(LocationStandard.list))
-            .where(LocationStandard.effective_on <= as_of)
-            .order_by(LocationStandard.location_id, LocationStandard.effective_on, LocationStandard.id))
-    flt = _in_filter(LocationStandard.location_id, location_ids)
-    if flt is not None:
-        stmt = stmt.where(flt)
-    return _latest(db.session.scalars(stmt), lambda r: r.location_id)
 
 
-def overrides(as_of: dt.date, location_ids: set[int] | None) -> dict[int, dict[int, StandardOverride]]:
-    """The override in force on ``as_of`` per location id and item id (cleared ones dropped);
-    one query."""
-    stmt = (select(StandardOverride)
-            .options(joinedload(StandardOverride.item).joinedload(Item.category))
-            .where(StandardOverride.effective_on <= as_of)
-            .order_by(StandardOverride.location_id, StandardOverride.item_id,
-                      StandardOverride.effective_on, StandardOverride.id))
-    flt = _in_filter(StandardOverride.location_id, location_ids)
-    if flt is not None:
-        stmt = stmt.where(flt)
-    latest = _latest(db.session.scalars(stmt), lambda r: (r.location_id, r.item_id))
-    out: dict[int, dict[int, StandardOverride]] = defaultdict(dict)
-    for (loc_id, item_id), row in latest.items():
-        if row.quantity is not None:
-            out[loc_id][item_id] = row
-    return out
 
 
-def _milli(column):
-    return type_coerce(column, BigInteger)
 
 
-def stock_statement(as_of: dt.date, today: dt.date, location_predicate, agreement_predicate=None, *,
-                    collapse_agreement: bool = False, windows: ExpiryWindows | None = None):
-    """The one grouped stock query of a report: rows of (location_id, item_id, usable,
-    near-expiry, expired) in milli-units, for locations matching ``location_predicate`` (a SQL
-    condition on Location, or a set of location ids, which lets the database use the stock
-    table's location index), and —
-    in the same statement, ``UNION ALL`` — for agreement reserves matching
-    ``agreement_predicate``; with ``collapse_agreement`` their rows are summed per item under
-    location id -1 (only the "held under agreement" column needs them).
-
-    On or after ``today`` it reads book stock (``Batch.quantity``); for a past date it sums
-    the movements that occurred up to the end of that day (business time zone) at the
-    location where each movement happened.  Expiry status is judged on ``as_of`` by
-    :mod:`inventory.stock.services.expiry` (``windows`` from :func:`~.expiry.expiry_windows`, loaded
-    here when not given).
-    """
-    windows = windows or expiry_windows()
-    expired = windows.expired_sql(as_of)
-    expiring = windows.near_sql(as_of)
-    if as_of >= today:
-        qty = _milli(Batch.quantity)
-        loc_col, item_col = Batch.location_id, Batch.item_id
-        base = (select().select_from(Batch)
-                .join(Item, Item.id == Batch.item_id)
-                .join(Location, Location.id == Batch.location_id)
-                .where(Batch.quantity > 0))
-    else:
-        cutoff = clock.to_utc_naive(dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(),
-                                                        tzinfo=clock.business_tz()))
-        qty = _milli(Movement.quantity)
-        loc_col, item_col = Movement.location_id, Movement.item_id
-        base = (select().select_from(Movement)
-                .join(Batch, Batch.id == Movement.batch_id)
-                .join(Item, Item.id == Movement.item_id)
-                .join(Location, Location.id == Movement.location_id)
-                .where(Movement.occurred_at < cutoff))
-    # CAST: PostgreSQL sums BIGINT as NUMERIC, which the driver would turn into Decimal objects (slow).
-    sums = tuple(cast(func.sum(expr), BigInteger) for expr in (
-        case((expired, 0), else_=qty), case((expiring, qty), else_=0), case((expired, qty), else_=0)))
-
-    def part(predicate, loc_key, keys):
-        if isinstance(predicate, (set, frozenset)):  # location ids: filter the stock rows' own column (index)
-            predicate = loc_col.in_(predicate or [-1])
-        return base.add_columns(loc_key, item_col, *sums).where(predicate).group_by(*keys)
-
-    main = part(location_predicate, loc_col, (loc_col, item_col))
-    if agreement_predicate is None:
-        return main
-    if collapse_agreement:
-        return union_all(main, part(agreement_predicate, literal(-1), (item_col,)))
-    return union_all(main, part(agreement_predicate, loc_col, (loc_col, item_col)))
 
 
-def _from_milli(value) -> Decimal:
-    return Decimal(int(value)).scaleb(-QUANTITY_SCALE) if value else ZERO
 
 
 # --------------------------------------------------------------------------- the report
 
 
-def scope_predicates(*, visible_ids, location, kind, agreement_ids, every_kind=False):
-    """(predicate on Location for the report's own locations, predicate for the agreement
-    reserves whose stock fills the "held under agreement" column, or None); see :func:`gap_report`
-    for the arguments.  bench/gaps.py times :func:`stock_statement` with these."""
-    main = [Location.active.is_(True)]
-    if location is not None:
-        main.append(Location.id == location.id)
-    elif kind is not None:
-        main.append(Location.kind == kind)
-    elif not every_kind:
-        main.append(Location.kind != LocationKind.AGREEMENT)
-    if visible_ids is not None:
-        main.append(Location.id.in_(visible_ids or [-1]))
-    scope_kind = location.kind if location is not None else kind
-    agreement = None
-    if not every_kind and scope_kind != LocationKind.AGREEMENT and agreement_ids != set():
-        parts = [Location.active.is_(True), Location.kind == LocationKind.AGREEMENT]
-        if agreement_ids is not None:
-            parts.append(Location.id.in_(agreement_ids))
-        agreement = and_(*parts)
-    return and_(*main), agreement
 
 
 def gap_report(today: dt.date, *, visible_ids: set[int] | None = None, location: Location | None = None,
@@ -592,7 +429,7 @@ class _GapBuilder:
         report.statement = stock_statement(self.as_of, report.today, main_filter, agreement_filter,
                                            collapse_agreement=report.scope != "subdistrict", windows=windows)
         for loc_id, item_id, usable, expiring, expired in db.session.execute(report.statement).all():
-            values = (_from_milli(usable), _from_milli(expiring), _from_milli(expired))
+            values = (from_milli(usable), from_milli(expiring), from_milli(expired))
             if loc_id == -1 or loc_id in agreement_set:
                 self.held[item_id] += values[0]
                 if loc_id == -1:

@@ -493,7 +493,7 @@ def location_settings(location: Location, as_of: dt.date):
         select(LocationStandard).options(joinedload(LocationStandard.list))
         .where(LocationStandard.location_id == location.id)
         .order_by(LocationStandard.effective_on.desc(), LocationStandard.id.desc())))
-    from inventory.standards.services.gaps import overrides
+    from inventory.standards.services.requirements import overrides
 
     rows = overrides(as_of, {location.id}).get(location.id, {})
     return history, sorted(rows.values(), key=lambda r: r.item.code)
