@@ -80,6 +80,16 @@ def test_sign_in_page_links_to_the_checklist(client):
     assert 'href="/kit"' in client.get("/login").data.decode()
 
 
+@pytest.mark.parametrize("url", ["/kit", "/kit/print", "/login"])
+def test_every_page_frame_names_its_icon_so_no_favicon_request_404s(client, checklist, url):
+    """Both page frames (the residents' and the staff's) declare an inline icon, so a browser
+    never asks for /favicon.ico, which the app does not serve (the CSP allows data: images)."""
+    response = client.get(url)
+    assert response.status_code == 200
+    assert '<link rel="icon" href="data:,">' in response.data.decode()
+    assert client.get("/favicon.ico").status_code == 404
+
+
 def test_checklist_page_shows_sources_and_marks_suggestions(client, checklist):
     body = client.get("/kit").data.decode()
     assert "基础版（11 项）" in body
