@@ -5,7 +5,6 @@ the sample batch for inspections is DEP's batch of an extinguisher.
 """
 from __future__ import annotations
 
-from inventory.alerts.services import acknowledgement
 from inventory.alerts.services import runs as alert_runs
 
 STAFF = {"admin", "keeper", "civil_defence", "residential", "viewer"}
@@ -35,7 +34,6 @@ def sample_args(world) -> dict:
     import datetime as dt
 
     from inventory.alerts.models import Alert, Notification
-    from inventory.alerts.services import rules as alerts
     from inventory.core.db import db
 
     from .conftest import TODAY

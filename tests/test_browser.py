@@ -97,7 +97,6 @@ def test_keeper_ticks_all_open_alerts_and_acknowledges_them_in_one_post(live_ser
     import datetime as dt
 
     from inventory.alerts.models import Alert, AlertState
-    from inventory.alerts.services import rules as alerts
 
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     alert_runs.run_rules(now.date(), run=alert_runs.begin_run(alert_runs.ALERT_JOB_ID, now), now=now)

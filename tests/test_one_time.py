@@ -21,12 +21,10 @@ from sqlalchemy import func, select
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from inventory.alerts.models import Alert, Inspection, Notification
-from inventory.alerts.services import rules as alerts
 from inventory.alerts.services import runs as alert_runs
 from inventory.core import clock
 from inventory.core.db import db
 from inventory.residents.models import KitItem, KitSource
-from inventory.residents.services import checklist as kit
 from inventory.residents.services import checklist_file
 from inventory.standards.models import StandardList
 from inventory.standards.services import lists as standard_lists

@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from inventory.core.db import db
 from inventory.residents.models import KitCounter
-from inventory.residents.services import checklist as kit
 from inventory.residents.services import checklist_file
 
 pytestmark = pytest.mark.browser

@@ -7,7 +7,6 @@ from sqlalchemy import select
 
 from inventory.core.db import db
 from inventory.residents.models import CounterKind, KitCounter
-from inventory.residents.services import checklist as kit
 from inventory.residents.services import counters
 
 from .conftest import TODAY

@@ -14,7 +14,7 @@ from sqlalchemy import event, func, select
 
 from inventory.core import clock
 from inventory.core.db import db
-from inventory.residents.models import CounterKind, KitCounter, KitItem
+from inventory.residents.models import KitCounter, KitItem
 from inventory.residents.services import checklist as kit
 from inventory.residents.services import checklist_file
 from inventory.residents.services import household as kit_household

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from inventory.core.db import db
-from inventory.standards.models import StandardList, StandardListVersion
+from inventory.standards.models import StandardListVersion
 from inventory.standards.services import lists as standard_lists
 from inventory.standards.services.lists import LineData, ListData
 from inventory.users.services.accounts import get_system_user
