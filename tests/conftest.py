@@ -14,6 +14,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import datetime as dt
 import os
@@ -262,6 +263,54 @@ def login(client):
         return client
 
     return do
+
+
+class QueryCounter:
+    """SQL statements run on the app's engines while counting (see :func:`count_queries`).
+
+    ``statements`` is the list of SQL strings in order; ``len(counter)`` their number;
+    ``counter.selects`` only those that start with SELECT (or WITH).
+    """
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self.statements)
+
+    @property
+    def selects(self) -> list[str]:
+        return [s for s in self.statements if s.lstrip().upper().startswith(("SELECT", "WITH"))]
+
+    def _capture(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        self.statements.append(statement)
+
+
+@pytest.fixture
+def count_queries(app_for_factories):
+    """``with count_queries() as q: client.get(url)`` counts the SQL the block runs.
+
+    Listens on every engine of the test's app (SQLite or PostgreSQL), so a request made
+    through the isolated test client is counted too.  Use it to prove that a page's
+    query count does not grow with the data: count once, double the locations, items
+    or batches, count again, assert the two are equal.
+    """
+    from sqlalchemy import event
+
+    engines = list(db.engines.values())
+
+    @contextlib.contextmanager
+    def counting():
+        counter = QueryCounter()
+        for engine in engines:
+            event.listen(engine, "before_cursor_execute", counter._capture)
+        try:
+            yield counter
+        finally:
+            for engine in engines:
+                event.remove(engine, "before_cursor_execute", counter._capture)
+
+    return counting
 
 
 @pytest.fixture
