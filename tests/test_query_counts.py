@@ -26,6 +26,7 @@ from inventory.core.db import db
 from inventory.residents.models import CounterKind
 from inventory.residents.services import checklist_file, counters
 from inventory.residents.services import content as kit_content
+from inventory.stock.models import Batch
 from inventory.stock.services import ledger
 from inventory.stocktake.services import counts
 
@@ -453,6 +454,30 @@ class AlertsXlsx(Alerts):
     url = "/alerts.xlsx"
 
 
+class AlertDetail(Case):
+    """One alert's history: one more event (by a new user) a row."""
+
+    def setup(self):
+        from inventory.alerts.models import Alert
+
+        self.stock(self.w["dep"], self.w["water"], 2, lot="QX", expires_on=TODAY - dt.timedelta(days=3),
+                   allow_expired=True, days_ago=200)
+        _run_alerts()
+        self.alert = db.session.scalar(db.select(Alert).join(Alert.batch).where(Batch.lot_number == "QX"))
+
+    def url(self):
+        return f"/alerts/{self.alert.id}"
+
+    def add(self, i):
+        from inventory.alerts.models import AlertEvent, AlertEventKind
+
+        user = self.f.user("keeper", [self.w["dep"]], username=f"quser{i}")
+        db.session.add(AlertEvent(alert_id=self.alert.id, kind=AlertEventKind.ACKNOWLEDGED, user_id=user.id,
+                                  at=NOW + dt.timedelta(minutes=i)))
+        db.session.flush()
+        return user.username
+
+
 class AlertMessages(Case):
     """The outbox: one more digest (to a new user) a row."""
 
@@ -598,12 +623,74 @@ class Poster(KitCase):
         return "RES"
 
 
+def _standard(code: str, items, *, kind=None, existing=None):
+    from inventory.standards.services import lists as standard_lists
+    from inventory.users.services.accounts import get_system_user
+
+    data = standard_lists.ListData(
+        code=code, name_zh=f"清单{code}", effective_on=TODAY - dt.timedelta(days=10), location_kind=kind,
+        lines=[standard_lists.LineData(it.code, Decimal(2 + n), "per_1000_residents" if n % 2 else "absolute", 80)
+               for n, it in enumerate(items)])
+    return standard_lists.save_version(data, user=get_system_user(), existing=existing)
+
+
+class StandardLists(Case):
+    """The standard lists: one more list (of its own item) a row."""
+
+    url = "/standards"
+
+    def add(self, i):
+        _standard(f"QS{i:02d}", [self.item(i)], kind="residential" if i == 0 else None)
+        return f"QS{i:02d}"
+
+
+class StandardDetail(Case):
+    """One list whose new version has one more line (a new item) a row."""
+
+    def setup(self):
+        self.items = []
+
+    def grow(self, total):
+        from inventory.standards.models import StandardList
+
+        while len(self.items) < total:
+            self.items.append(self.item(len(self.items)))
+        existing = db.session.scalar(db.select(StandardList).where(StandardList.code == "QS"))
+        version = _standard("QS", self.items, existing=existing)
+        self.list_id = version.list_id
+        return [it.code for it in self.items]
+
+    def url(self):
+        return f"/standards/{self.list_id}"
+
+
+class StandardXlsx(StandardDetail):
+    def url(self):
+        return f"/standards/{self.list_id}.xlsx"
+
+
+class StandardCsv(StandardDetail):
+    def url(self):
+        return f"/standards/{self.list_id}.csv"
+
+
+class LocationStandard(Case):
+    """A residential point's standard settings: every list is offered."""
+
+    url = "/locations/RES/standard"
+
+    def add(self, i):
+        _standard(f"QS{i:02d}", [self.item(i)], kind="residential" if i == 0 else None)
+        return f"QS{i:02d}"
+
+
 CASES = [Locations, LocationsOfOneKind, LocationDetail, LocationDetailWithEmpty, LocationProblems, Items,
          ItemSearch, ItemDetail, BatchDetail, DocumentDetail, ReverseDocument, DocumentLabels, Journal,
          JournalFiltered, JournalCsv, JournalXlsx, ReceiveForm, IssueForm, TransferForm, BatchIssueForm,
          AdjustForm, DisposeForm, LocationLabels, BatchLabel, Stocktakes, CountPage, CountConfirm,
-         CountSheetXlsx, CountSheetPdf, StartCount, Alerts, AlertsOpen, AlertsXlsx, AlertMessages,
-         Inspections, Users, NewUser, EditUser, KitContent, KitExport, PublicKit, KitPrint, KitAreas, Poster]
+         CountSheetXlsx, CountSheetPdf, StartCount, Alerts, AlertsOpen, AlertsXlsx, AlertDetail, AlertMessages,
+         Inspections, Users, NewUser, EditUser, KitContent, KitExport, PublicKit, KitPrint, KitAreas, Poster,
+         StandardLists, StandardDetail, StandardXlsx, StandardCsv, LocationStandard]
 
 
 def measure(case: Case, client, count_queries, sizes=SIZES) -> list[int]:
