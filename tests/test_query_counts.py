@@ -717,5 +717,22 @@ def test_page_query_count_does_not_grow_with_its_data(case, client, world, login
     if page.role:
         login(page.user())
     small, large = measure(page, client, count_queries)
-    print(f"QUERYCOUNT {case.__name__} {small} {large}")
     assert small == large, f"{case.__name__}: {small} queries with {SIZES[0]} rows, {large} with {SIZES[1]}"
+
+
+def test_the_journal_is_paged_at_50_rows_with_constant_queries(client, world, login, f, count_queries):
+    journal = Journal(world, f)
+    login(world["users"]["admin"])
+    found = []
+    for units in (20, 40):  # three movements each: 60, then 120 rows beside the world's
+        journal.grow(units)
+        db.session.commit()
+        with count_queries() as first:
+            page1 = client.get("/journal").data.decode()
+        with count_queries() as second:
+            page2 = client.get("/journal?page=2").data.decode()
+        assert page1.count('<tr><td class="text-nowrap" data-label=') == 50
+        assert page2.count('<tr><td class="text-nowrap" data-label=') == 50
+        assert "page=3" in page2  # an older page follows
+        found.append((len(first), len(second)))
+    assert found[0] == found[1] and found[0][0] == found[0][1]
