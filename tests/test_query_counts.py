@@ -736,3 +736,36 @@ def test_the_journal_is_paged_at_50_rows_with_constant_queries(client, world, lo
         assert "page=3" in page2  # an older page follows
         found.append((len(first), len(second)))
     assert found[0] == found[1] and found[0][0] == found[0][1]
+
+
+def test_long_selects_render_exactly_the_html_of_wtforms(app):
+    """The journal filters' and booking forms' faster widget writes WTForms' own options."""
+    from wtforms import Form, SelectField
+    from wtforms.fields.choices import SelectChoice
+
+    from inventory.stock.forms import LongSelect
+    from inventory.web.forms import _coerce_int_or_none, choice
+
+    options = [choice(None, "全部 All"), choice(7, 'W1 瓶装"水" <箱> & co'), choice(12, "D1 柴油"),
+               choice(3, "P1", **{"data-unit": "具"}), SelectChoice("", "", render_kw={}),
+               SelectChoice("x<y", "x<y", render_kw=None)]
+
+    class Plain(Form):
+        pick = SelectField(coerce=str)
+
+    class Long(Form):
+        pick = SelectField(coerce=str, widget=LongSelect())
+
+    for data in (None, "7", "", "x<y", "3"):
+        plain, long = Plain(data={"pick": data}), Long(data={"pick": data})
+        plain.pick.choices = long.pick.choices = options
+        assert str(long.pick(class_="form-select")) == str(plain.pick(class_="form-select"))
+
+    class Ids(Form):
+        pick = SelectField(coerce=_coerce_int_or_none, widget=LongSelect())
+
+    ids = Ids(data={"pick": 12})
+    ids.pick.choices = options[:3]
+    assert str(ids.pick()) == ('<select id="pick" name="pick"><option value="">全部 All</option>'
+                               '<option value="7">W1 瓶装&#34;水&#34; &lt;箱&gt; &amp; co</option>'
+                               '<option selected value="12">D1 柴油</option></select>')
