@@ -747,8 +747,10 @@ def test_long_selects_render_exactly_the_html_of_wtforms(app):
     from inventory.web.forms import _coerce_int_or_none, choice
 
     options = [choice(None, "全部 All"), choice(7, 'W1 瓶装"水" <箱> & co'), choice(12, "D1 柴油"),
-               choice(3, "P1", **{"data-unit": "具"}), SelectChoice("", "", render_kw={}),
-               SelectChoice("x<y", "x<y", render_kw=None)]
+               choice(3, "P1", **{"data-unit": "具", "data-item": '7"<'}), SelectChoice("", "", render_kw={}),
+               SelectChoice("x<y", "x<y", render_kw=None), choice(4, "class", class_="a", data_x="b"),
+               choice(5, "off", disabled=True, hidden=False), choice(6, "n", **{"data-n": 3}),
+               SelectChoice(True, "yes", render_kw=None)]
 
     class Plain(Form):
         pick = SelectField(coerce=str)
@@ -756,7 +758,7 @@ def test_long_selects_render_exactly_the_html_of_wtforms(app):
     class Long(Form):
         pick = SelectField(coerce=str, widget=LongSelect())
 
-    for data in (None, "7", "", "x<y", "3"):
+    for data in (None, "7", "", "x<y", "3", "4", "5", "True"):
         plain, long = Plain(data={"pick": data}), Long(data={"pick": data})
         plain.pick.choices = long.pick.choices = options
         assert str(long.pick(class_="form-select")) == str(plain.pick(class_="form-select"))
