@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired
+from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
     DateField,
@@ -14,15 +15,48 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import Select
 
 from inventory.stock.models import BatchSource
 from inventory.web.forms import BookingForm, DecimalText, OneTimeForm, SubForm, _coerce_int_or_none, choices
 
 
+class LongSelect(Select):
+    """WTForms' select widget, writing each option in one step.
+
+    For selects that offer every item, location, user or batch (the journal's filters, the
+    item and batch of a receipt or issue, the destination of a transfer): a thousand
+    options render several times faster.  The HTML is WTForms' own
+    (:func:`wtforms.widgets.html_params`): attributes sorted by name, values escaped, a
+    ``True`` attribute written bare.  An option with a boolean value, an attribute that is
+    not plain text, a name WTForms would rewrite (``class_``, ``data_x``) or no label is left
+    to WTForms.
+    """
+
+    @classmethod
+    def render_option(cls, choice, **kwargs) -> Markup:
+        """One ``<option>`` for ``choice`` (a :class:`wtforms.fields.choices.Choice`)."""
+        attrs = {"value": choice.value, **(choice.render_kw or {}), **kwargs}
+        if choice.selected:
+            attrs["selected"] = True
+        if (not choice.label or isinstance(choice.value, bool)
+                or not all(_plain_attribute(k, v) for k, v in attrs.items())):
+            return super().render_option(choice, **kwargs)
+        params = " ".join(k if v is True else f'{k}="{escape(v)}"' for k, v in sorted(attrs.items()))
+        return Markup(f"<option {params}>{escape(choice.label)}</option>")
+
+
+def _plain_attribute(name: str, value) -> bool:
+    """Whether html_params would write ``name`` unchanged and ``value`` as escaped text (or bare)."""
+    return ((isinstance(value, str) or value is True) and not name.endswith("_")
+            and not name.startswith(("data_", "aria_")))
+
+
 class ReceiptLineForm(SubForm):
     """One line of a goods-received note (no CSRF of its own: it lives inside ReceiptForm)."""
 
-    item_id = SelectField(_l("Item"), coerce=_coerce_int_or_none, validators=[InputRequired()])
+    item_id = SelectField(_l("Item"), coerce=_coerce_int_or_none, validators=[InputRequired()],
+                          widget=LongSelect())
     quantity = DecimalText(_l("Quantity"), validators=[InputRequired()])
     lot_number = StringField(_l("Lot number"), validators=[Optional(), Length(max=64)])
     produced_on = DateField(_l("Production date"), validators=[Optional()])
@@ -55,10 +89,10 @@ class IssueForm(BookingForm):
     """
 
     item_id = SelectField(_l("Item"), coerce=_coerce_int_or_none, validators=[InputRequired()],
-                          validate_choice=False)
+                          validate_choice=False, widget=LongSelect())
     quantity = DecimalText(_l("Quantity"), validators=[InputRequired()])
     batch_id = SelectField(_l("Batch"), coerce=_coerce_int_or_none, validators=[Optional()],
-                           validate_choice=False)
+                           validate_choice=False, widget=LongSelect())
     recipient = StringField(_l("Recipient"), validators=[DataRequired(), Length(max=160)])
     reason = TextAreaField(_l("Purpose"), validators=[DataRequired(), Length(max=500)])
     submit = SubmitField(_l("Book issue"))
@@ -76,7 +110,8 @@ class BatchIssueForm(BookingForm):
 class TransferForm(BookingForm):
     """Transfer order (调拨单) for part or all of a batch."""
 
-    to_location_id = SelectField(_l("To location"), coerce=_coerce_int_or_none, validators=[InputRequired()])
+    to_location_id = SelectField(_l("To location"), coerce=_coerce_int_or_none, validators=[InputRequired()],
+                                 widget=LongSelect())
     quantity = DecimalText(_l("Quantity"), validators=[InputRequired()])
     allow_expired = BooleanField(_l("Move although expired (e.g. for disposal)"))
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=500)])
@@ -117,10 +152,11 @@ class ReverseForm(BookingForm):
 class JournalFilterForm(SubForm):
     """Filters of the movement journal (GET parameters, no CSRF)."""
 
-    location = SelectField(_l("Location"), coerce=_coerce_int_or_none, validators=[Optional()])
-    item = SelectField(_l("Item"), coerce=_coerce_int_or_none, validators=[Optional()])
+    location = SelectField(_l("Location"), coerce=_coerce_int_or_none, validators=[Optional()],
+                           widget=LongSelect())
+    item = SelectField(_l("Item"), coerce=_coerce_int_or_none, validators=[Optional()], widget=LongSelect())
     kind = SelectField(_l("Kind"), validators=[Optional()])
-    user = SelectField(_l("User"), coerce=_coerce_int_or_none, validators=[Optional()])
+    user = SelectField(_l("User"), coerce=_coerce_int_or_none, validators=[Optional()], widget=LongSelect())
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])
 

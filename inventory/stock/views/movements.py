@@ -95,7 +95,7 @@ def _location(code: str, action: str) -> Location:
 
 
 def _item_choices():
-    return choices([(None, "—")] + [(i.id, f"{i.code} {_name(i)}（{i.unit}）") for i in queries.active_items()])
+    return choices([(None, "—")] + [(i.id, f"{i.code} {_name(i)}（{i.unit}）") for i in queries.active_item_names()])
 
 
 # --------------------------------------------------------------------------- receive

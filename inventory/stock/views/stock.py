@@ -160,9 +160,9 @@ def _journal_form() -> JournalFilterForm:
     visible = visible_location_ids(current_user)
     form.location.choices = choices([(None, _("All locations"))] + [
         (l.id, f"{l.code} {l.display_name('en' if is_english() else 'zh')}")
-        for l in queries.active_locations(visible)])
+        for l in queries.active_location_names(visible)])
     form.item.choices = choices([(None, _("All items"))] + [
-        (i.id, f"{i.code} {i.display_name('en' if is_english() else 'zh')}") for i in queries.active_items()])
+        (i.id, f"{i.code} {i.display_name('en' if is_english() else 'zh')}") for i in queries.active_item_names()])
     form.kind.choices = choices([(None, _("All kinds"))] + [(k.value, KIND_LABELS[k]) for k in MovementKind])
     form.user.choices = choices([(None, _("All users"))] + [
         (u.id, u.name) for u in queries.journal_users(visible)])
