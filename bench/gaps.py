@@ -1,4 +1,21 @@
-"""Gap report time at Lujiazui scale and at 200 subdistricts, beside the bare grouped stock query.
+"""Gap report and dashboard: page cost on the demo data, and report time at 200 subdistricts.
+
+Default run (pages): the Lujiazui demo (``seed_demo``, 42 locations) at ``--factors`` sizes
+(default 1, 2, 4: every location copied with its batches, so locations and batches double
+and quadruple).  Signed in as the demo admin (``--user``), it requests through Flask's test
+client (server side, no network) the gap page ``/gaps``, its XLSX export and the dashboard,
+and prints for each the median ms of ``--repeat`` requests, the response KB and the SQL
+statement count, beside two baselines measured in the same run: a bare signed-in route that
+renders nothing (``/_bench/bare``, added by the bench: access check and user load) and the
+gap report's grouped stock statement alone.  SQLite in a temporary folder, or
+``--database-url`` (PostgreSQL, wiped)::
+
+    python bench/gaps.py [--factors 1 2 4] [--repeat 15] [--database-url postgresql://…]
+
+``--service`` runs the older service-level bench below instead.
+
+Service run (``--service``): gap report time at Lujiazui scale and at 200 subdistricts,
+beside the bare grouped stock query.
 
 Data per subdistrict (Lujiazui scale): 40 locations (2 depots, 1 civil-defence warehouse,
 34 residential storage points, 3 agreement reserves) × 300 items × 5 batches = 60,000 batches;
@@ -19,7 +36,7 @@ Every row also times the bare grouped query the report is built on
 ratio shows what the rest costs: list, assignment and override queries and the Python that
 computes required quantities, shortfalls and roll-ups.  Times are the best of ``--repeat`` runs.
 
-Usage:  python bench/gaps.py [--backends sqlite,postgresql] [--subdistricts 200] [--repeat 3]
+Usage:  python bench/gaps.py --service [--backends sqlite,postgresql] [--subdistricts 200] [--repeat 3]
 PostgreSQL URL: $BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/inventory_bench;
 the database is created if missing and its schema rebuilt).
 """

@@ -549,6 +549,8 @@ def gaps_location_open(loc_code: str):
     404 when the location is not visible."""
     location = require(VIEW, _location_or_404(loc_code))
     _form, report = _build(location=location)
+    if not report.locations:  # an inactive location is in no report
+        abort(404)
     return render_template("standards/_open_lines.html", gap=report.locations[0], filter_args=_filter_args())
 
 

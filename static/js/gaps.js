@@ -10,7 +10,8 @@
       var body = section.querySelector(".gap-detail");
       fetch(section.getAttribute("data-src"), {credentials: "same-origin", headers: {"Accept": "text/html"}})
         .then(function (response) {
-          if (!response.ok) { throw new Error(String(response.status)); }
+          // Signed out meanwhile (sent to the sign-in page) or refused: keep the link instead.
+          if (!response.ok || response.redirected) { throw new Error(String(response.status)); }
           return response.text();
         })
         .then(function (html) {
