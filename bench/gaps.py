@@ -1,4 +1,21 @@
-"""Gap report time at Lujiazui scale and at 200 subdistricts, beside the bare grouped stock query.
+"""Gap report and dashboard: page cost on the demo data, and report time at 200 subdistricts.
+
+Default run (pages): the Lujiazui demo (``seed_demo``, 42 locations) at ``--factors`` sizes
+(default 1, 2, 4: every location copied with its batches, so locations and batches double
+and quadruple).  Signed in as the demo admin (``--user``), it requests through Flask's test
+client (server side, no network) the gap page ``/gaps``, its XLSX export and the dashboard,
+and prints for each the median ms of ``--repeat`` requests, the response KB and the SQL
+statement count, beside two baselines measured in the same run: a bare signed-in route that
+renders nothing (``/_bench/bare``, added by the bench: access check and user load) and the
+gap report's grouped stock statement alone.  SQLite in a temporary folder, or
+``--database-url`` (PostgreSQL, wiped)::
+
+    python bench/gaps.py [--factors 1 2 4] [--repeat 15] [--database-url postgresql://…]
+
+``--service`` runs the older service-level bench below instead.
+
+Service run (``--service``): gap report time at Lujiazui scale and at 200 subdistricts,
+beside the bare grouped stock query.
 
 Data per subdistrict (Lujiazui scale): 40 locations (2 depots, 1 civil-defence warehouse,
 34 residential storage points, 3 agreement reserves) × 300 items × 5 batches = 60,000 batches;
@@ -19,7 +36,7 @@ Every row also times the bare grouped query the report is built on
 ratio shows what the rest costs: list, assignment and override queries and the Python that
 computes required quantities, shortfalls and roll-ups.  Times are the best of ``--repeat`` runs.
 
-Usage:  python bench/gaps.py [--backends sqlite,postgresql] [--subdistricts 200] [--repeat 3]
+Usage:  python bench/gaps.py --service [--backends sqlite,postgresql] [--subdistricts 200] [--repeat 3]
 PostgreSQL URL: $BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/inventory_bench;
 the database is created if missing and its schema rebuilt).
 """
@@ -216,12 +233,14 @@ def measure(app, today: dt.date, scope: dict, repeat: int) -> tuple[float, float
         return report_s, bare_s, len(report.locations), lines
 
 
-def main() -> None:
+def service_main(argv=None) -> None:
+    """The service-level run (``--service``): gap_report() beside its bare grouped query."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--service", action="store_true")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--subdistricts", type=int, default=200, help="size of the large PostgreSQL run (0: skip)")
     parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     today = dt.date.today()
     rows = []
@@ -272,5 +291,175 @@ def main() -> None:
               f"{bare_s:.3f} | {report_s / bare_s:.1f} |")
 
 
+# --------------------------------------------------------------------------- pages on the demo data
+
+PAGE_URLS = (("gap page /gaps", "/gaps"), ("gap export /gaps.xlsx", "/gaps.xlsx"), ("dashboard", "/dashboard"))
+BARE_URL = "/_bench/bare"
+
+
+def _scale_demo(factor: int) -> None:
+    """Copy every demo location (code + "-K<n>", same kind, served numbers and standard list)
+    with all its batches ``factor - 1`` times, so locations and batches grow ``factor``-fold.
+    Book stock only (``Batch.quantity``): the pages read it, never the movements."""
+    from sqlalchemy import text
+
+    from inventory.core.db import db
+
+    con = db.session.connection()
+    for n in range(1, factor):
+        con.execute(text(f"""
+            INSERT INTO location (code, kind, name_zh, name_en, address, keeper_name, keeper_phone,
+                                  residents_served, households_served, contract_party, contract_ref,
+                                  contract_ends_on, is_example, note, active, label_code, created_at)
+            SELECT code || '-K{n}', kind, name_zh || ' {n}', name_en, address, keeper_name, keeper_phone,
+                   residents_served, households_served, contract_party, contract_ref, contract_ends_on,
+                   is_example, note, active, label_code || 'K{n}', created_at
+            FROM location WHERE code NOT LIKE '%-K%'"""))
+        con.execute(text(f"""
+            INSERT INTO batch (item_id, location_id, lot_number, quantity_milli, produced_on, expires_on,
+                               received_on, source, supplier, label_code, last_inspected_on, created_at)
+            SELECT b.item_id, c.id, b.lot_number, b.quantity_milli, b.produced_on, b.expires_on, b.received_on,
+                   b.source, b.supplier, b.label_code || 'K{n}', b.last_inspected_on, b.created_at
+            FROM batch b JOIN location o ON o.id = b.location_id
+                         JOIN location c ON c.code = o.code || '-K{n}'"""))
+    db.session.commit()
+
+
+def _demo_app(url: str | None, folder: Path, factor: int, today: dt.date):
+    """A migrated database with the demo data (``seed_demo``, demo accounts) scaled ``factor``-fold,
+    and a bare signed-in route (``/_bench/bare``: access check and user load, no query of its own)
+    as the baseline; returns (app, locations, batches)."""
+    import contextlib
+    import io
+
+    from flask_migrate import upgrade
+    from sqlalchemy import func, select
+
+    from inventory import create_app
+    from inventory.core.db import db
+    from inventory.core.policy import STAFF
+    from inventory.demo.seed import seed_demo
+    from inventory.stock.models import Batch, Location
+    from inventory.web.access import access
+
+    if url:
+        reset_postgres(url)
+    uri = _url(url) if url else f"sqlite:///{folder / f'demo-{factor}.db'}"
+    app = create_app("test", SQLALCHEMY_DATABASE_URI=uri)
+
+    @access(*STAFF)
+    def bare():
+        return "ok"
+
+    app.add_url_rule(BARE_URL, "bench_bare", bare)
+    with app.app_context():
+        with contextlib.redirect_stderr(io.StringIO()):  # alembic's INFO lines
+            upgrade()
+        seed_demo(today=today, with_accounts=True)
+        db.session.commit()
+        _scale_demo(factor)
+        locations = db.session.scalar(select(func.count(Location.id)))
+        batches = db.session.scalar(select(func.count(Batch.id)).where(Batch.quantity > 0))
+    return app, locations, batches
+
+
+def _time_get(app, client, url: str, repeat: int) -> tuple[float, float, int, int]:
+    """(median wall ms and median CPU ms of this process over ``repeat`` requests after one warm-up,
+    SQL statements of the last, bytes).  CPU time is what the request itself cost (SQLite runs in
+    this process): unlike wall time it hardly moves when other programs load the machine."""
+    import statistics
+
+    from sqlalchemy import event
+
+    from inventory.core.db import db
+
+    with app.app_context():
+        engine = db.engine
+    client.get(url)  # warm-up: templates compiled, caches filled
+    times, cpu, statements, size = [], [], 0, 0
+    for _ in range(repeat):
+        box = [0]
+
+        def count(*_a):
+            box[0] += 1
+
+        event.listen(engine, "before_cursor_execute", count)
+        t, c = time.perf_counter(), time.process_time()
+        response = client.get(url)
+        times.append((time.perf_counter() - t) * 1000)
+        cpu.append((time.process_time() - c) * 1000)
+        event.remove(engine, "before_cursor_execute", count)
+        assert response.status_code == 200, (url, response.status_code)
+        statements, size = box[0], len(response.data)
+    return statistics.median(times), statistics.median(cpu), statements, size
+
+
+def _time_query(app, today: dt.date, repeat: int) -> float:
+    """Median CPU ms of the admin gap report's grouped stock statement alone (rows fetched)."""
+    import statistics
+
+    from inventory.core.db import db
+    from inventory.standards.services import gaps as standards
+
+    with app.app_context():
+        stmt = standards.gap_report(today, detail=False).statement
+        times = []
+        for _ in range(repeat):
+            c = time.process_time()
+            db.session.execute(stmt).all()
+            times.append((time.process_time() - c) * 1000)
+        db.session.rollback()
+    return statistics.median(times)
+
+
+def pages_main(argv=None) -> int:
+    """The page run (default): the gap page, its XLSX export and the dashboard as the demo admin,
+    at the demo size and ``--factors`` times its locations and batches; prints a Markdown table."""
+    from inventory.core import clock
+    from inventory.core.db import db
+
+    parser = argparse.ArgumentParser(description="Gap page and dashboard on the demo data, scaled")
+    parser.add_argument("--factors", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--database-url", default=None,
+                        help="PostgreSQL URL (wiped); default: SQLite in a temporary folder")
+    parser.add_argument("--user", default="admin", help="demo account to sign in as")
+    args = parser.parse_args(argv)
+    from inventory.demo.accounts import DEMO_PASSWORD
+
+    today = clock.local_today()
+    backend = "PostgreSQL" if args.database_url else "SQLite"
+    print(f"{backend}; demo user {args.user}; median of {args.repeat} requests through the test client "
+          f"(server side, no network): wall ms, and CPU ms of this process (steady on a loaded machine; "
+          f"with SQLite it includes the queries). Baselines measured in the same run, as CPU ms: "
+          f"'bare' = a signed-in route that renders nothing ({BARE_URL}); 'query' = the gap report's "
+          f"grouped stock statement alone. Ratios are CPU ms / baseline CPU ms.")
+    head = ("size", "locations", "batches", "page", "wall ms", "CPU ms", "KB", "SQL", "bare CPU ms", "× bare",
+            "query CPU ms", "× query")
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    with tempfile.TemporaryDirectory() as tmp:
+        for factor in args.factors:
+            app, locations, batches = _demo_app(args.database_url, Path(tmp), factor, today)
+            client = app.test_client()
+            response = client.post("/login", data={"username": args.user, "password": DEMO_PASSWORD})
+            assert response.status_code == 302, "sign-in failed"
+            _wall, bare_ms, _sql, _size = _time_get(app, client, BARE_URL, args.repeat)
+            query_ms = _time_query(app, today, args.repeat)
+            for label, url in PAGE_URLS:
+                wall, ms, sql, size = _time_get(app, client, url, args.repeat)
+                print(f"| {factor}× demo | {locations} | {batches:,} | {label} | {wall:.1f} | {ms:.1f} | "
+                      f"{size / 1024:.1f} | {sql} | {bare_ms:.2f} | {ms / bare_ms:.1f} | {query_ms:.2f} | "
+                      f"{ms / query_ms:.1f} |", flush=True)
+            with app.app_context():
+                db.session.remove()
+                for engine in db.engines.values():
+                    engine.dispose()
+    return 0
+
+
 if __name__ == "__main__":
-    main()
+    if "--service" in sys.argv[1:]:
+        service_main(sys.argv[1:])
+    else:
+        raise SystemExit(pages_main(sys.argv[1:]))

@@ -27,6 +27,9 @@ EXPECTED = {
     "standards.gaps_kind_export": SEE_DEP,
     "standards.gaps_location": SEE_DEP,
     "standards.gaps_location_export": SEE_DEP,
+    "standards.gaps_items": STAFF,
+    "standards.gaps_kind_items": SEE_DEP,
+    "standards.gaps_location_open": SEE_DEP,
 }
 
 

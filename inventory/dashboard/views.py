@@ -16,6 +16,8 @@ from inventory.web.redirects import safe_next
 
 bp = Blueprint("main", __name__)
 NAV = [NavEntry("main.dashboard", _l("Dashboard"), STAFF, 10)]
+#: A user in charge of at most this many locations gets a link to each one's gap report.
+OWN_LINKS = 5
 
 
 @bp.get("/")
@@ -31,7 +33,8 @@ def index():
 @access(*STAFF)
 def dashboard():
     """The user's locations: lines on hand, batches expired and near expiry (inventory.stock.services.expiry),
-    and conformity with the standard lists as a chart, worst first (four more queries, constant)."""
+    and conformity with the standard lists as a chart, worst first (four more queries, constant); a user
+    in charge of at most OWN_LINKS locations also gets a link to each one's gap report."""
     today = clock.local_today()
     visible = visible_location_ids(current_user)
     windows = expiry.expiry_windows()
@@ -43,7 +46,10 @@ def dashboard():
         "expiring": sum(r.expiring for r in rows),
     }
     conformity = gap_analysis.conformity_by_location(today, [r.location for r in rows], visible, windows)
-    return render_template("dashboard/index.html", rows=rows, totals=totals, today=today, conformity=conformity)
+    # A user in charge of a few locations (a residential manager: one point) goes straight to their reports.
+    own = [r.location for r in rows] if visible is not None and len(rows) <= OWN_LINKS else []
+    return render_template("dashboard/index.html", rows=rows, totals=totals, today=today, conformity=conformity,
+                           own=own)
 
 
 @bp.get("/lang/<code>")

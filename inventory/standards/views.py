@@ -363,11 +363,12 @@ def _filters(today: dt.date):
     return form, category, as_of
 
 
-def _build(*, kind: LocationKind | None = None, location: Location | None = None):
+def _build(*, kind: LocationKind | None = None, location: Location | None = None, detail: bool = True):
     today = clock.local_today()
     form, category, as_of = _filters(today)
     report = standards.gap_report(today, visible_ids=visible_location_ids(current_user), location=location,
-                                  kind=kind, agreement_ids=_agreement_ids(), category=category, as_of=as_of)
+                                  kind=kind, agreement_ids=_agreement_ids(), category=category, as_of=as_of,
+                                  detail=detail)
     return form, report
 
 
@@ -384,12 +385,43 @@ def _title(report: standards.GapReport, location: Location | None = None) -> str
     return _("Subdistrict gap report")
 
 
-def _page(form, report, title: str, export: tuple[str, dict]):
-    args = {k: v for k, v in request.args.items() if k in ("category", "as_of") and v}
+#: Lines not met that the overview page renders in place, worst locations first; every other
+#: location's lines are fetched when its section is opened (keeps a phone's first page small).
+INLINE_OPEN_LINES = 10
+#: A user in charge of at most this many locations gets a link to each one's report at the top.
+OWN_LINKS = 5
+
+
+def _filter_args() -> dict:
+    return {k: v for k, v in request.args.items() if k in ("category", "as_of") and v}
+
+
+def _inline_codes(sections: list[standards.LocationGap]) -> set[str]:
+    """Codes of the locations whose open lines the overview renders in place: in the order given,
+    each whose open lines (short, restock, unknown) still fit in what is left of INLINE_OPEN_LINES
+    (a larger one is skipped and fetched on demand); locations with none open cost nothing."""
+    codes, budget = set(), INLINE_OPEN_LINES
+    for gap in sections:
+        open_lines = gap.tally.short + gap.tally.unknown
+        if open_lines > budget:
+            continue
+        budget -= open_lines
+        codes.add(gap.location.code)
+    return codes
+
+
+def _page(form, report, title: str, export: tuple[str, dict], items_url: str | None = None):
+    args = _filter_args()
     endpoint, values = export
     urls = {fmt: url_for(endpoint, report_fmt=fmt, **values, **args) for fmt in REPORT_FORMATS}
+    sections = report.most_short_first()
+    own = []
+    if report.scope != "location" and visible_location_ids(current_user) is not None \
+            and len(report.locations) <= OWN_LINKS:
+        own = [gap.location for gap in report.locations]
     return render_template("standards/gaps.html", form=form, report=report, title=title, export_urls=urls,
-                           chart=report.worst_first())
+                           chart=report.worst_first(), sections=sections, inline=_inline_codes(sections),
+                           filter_args=args, own=own, items_url=items_url)
 
 
 def _download(report, title: str, fmt: str, stem: str):
@@ -418,7 +450,19 @@ def gaps():
     if current_user.role == Role.CIVIL_DEFENCE:
         return redirect(url_for("standards.gaps_kind", kind=LocationKind.CIVIL_DEFENCE.value, **request.args))
     form, report = _build()
-    return _page(form, report, _title(report), ("standards.gaps_export", {}))
+    return _page(form, report, _title(report), ("standards.gaps_export", {}),
+                 url_for("standards.gaps_items", **_filter_args()))
+
+
+@bp.get("/gaps/items")
+@access(*STAFF)
+def gaps_items():
+    """HTML fragment (no page frame): the per-item roll-up of the subdistrict report (the user's
+    visible locations; same filters), fetched when its section of ``/gaps`` is opened."""
+    if current_user.role == Role.CIVIL_DEFENCE:
+        return redirect(url_for("standards.gaps_kind_items", kind=LocationKind.CIVIL_DEFENCE.value, **request.args))
+    _form, report = _build(detail=False)
+    return render_template("standards/_items.html", report=report)
 
 
 @bp.get("/gaps.<report_fmt>")
@@ -461,7 +505,18 @@ def gaps_kind(kind: str):
     user may see no location of that kind."""
     value = _kind_or_404(kind)
     form, report = _build(kind=value)
-    return _page(form, report, _title(report), ("standards.gaps_kind_export", {"kind": value.value}))
+    return _page(form, report, _title(report), ("standards.gaps_kind_export", {"kind": value.value}),
+                 url_for("standards.gaps_kind_items", kind=value.value, **_filter_args()))
+
+
+@bp.get("/gaps/kind/<kind>/items")
+@access(*STAFF)
+def gaps_kind_items(kind: str):
+    """HTML fragment: the per-item roll-up of one kind's report (see :func:`gaps_items`); 404 as
+    :func:`gaps_kind`."""
+    value = _kind_or_404(kind)
+    _form, report = _build(kind=value, detail=False)
+    return render_template("standards/_items.html", report=report)
 
 
 @bp.get("/gaps/kind/<kind>.<report_fmt>")
@@ -484,6 +539,19 @@ def gaps_location(loc_code: str):
     form, report = _build(location=location)
     return _page(form, report, _title(report, location),
                  ("standards.gaps_location_export", {"loc_code": location.code}))
+
+
+@bp.get("/gaps/location/<loc_code>/open")
+@access(*STAFF)
+def gaps_location_open(loc_code: str):
+    """HTML fragment (no page frame): one location's lines not met (short, restock, unknown) as
+    on the overview page, with the same filters; fetched when the location's section is opened.
+    404 when the location is not visible."""
+    location = require(VIEW, _location_or_404(loc_code))
+    _form, report = _build(location=location)
+    if not report.locations:  # an inactive location is in no report
+        abort(404)
+    return render_template("standards/_open_lines.html", gap=report.locations[0], filter_args=_filter_args())
 
 
 @bp.get("/gaps/location/<loc_code>.<report_fmt>")

@@ -153,13 +153,15 @@ def _percent(ratio: Decimal) -> Decimal:
 @dataclass
 class Tally:
     """Counts behind a roll-up: required lines, lines met, below the restock threshold,
-    with unknown requirement, and the sum of line ratios for the conformity mean."""
+    with unknown requirement, required lines holding expired stock (``expired``: shown, never
+    counted as usable), and the sum of line ratios for the conformity mean."""
 
     lines: int = 0
     met: int = 0
     restock: int = 0
     unknown: int = 0
     ratio_sum: Decimal = ZERO
+    expired: int = 0
 
     def add(self, line: GapLine) -> None:
         """Count ``line`` in this roll-up."""
@@ -170,6 +172,8 @@ class Tally:
             return
         self.lines += 1
         self.ratio_sum += line.ratio
+        if line.expired:
+            self.expired += 1
         if line.usable >= line.required:
             self.met += 1
         if line.needs_restock:
@@ -182,6 +186,7 @@ class Tally:
         self.restock += other.restock
         self.unknown += other.unknown
         self.ratio_sum += other.ratio_sum
+        self.expired += other.expired
 
     @property
     def short(self) -> int:
@@ -258,6 +263,13 @@ class GapReport:
         """Locations by conformity, lowest first; those without required lines last."""
         return sorted(self.locations, key=lambda g: (g.conformity is None, g.conformity or ZERO,
                                                      g.location.code))
+
+    def most_short_first(self) -> list[LocationGap]:
+        """Locations for a phone's summary, worst first: most required lines short, then most
+        required lines holding expired stock, then lowest conformity (those without required
+        lines last), then code."""
+        return sorted(self.locations, key=lambda g: (-g.tally.short, -g.tally.expired, g.conformity is None,
+                                                     g.conformity or ZERO, g.location.code))
 
     @property
     def warnings(self) -> list:
@@ -534,6 +546,8 @@ class _GapBuilder:
                     missing_households += 1
             elif required:
                 tally.lines += 1
+                if expired:
+                    tally.expired += 1
                 if usable >= required:
                     tally.met += 1
                     tally.ratio_sum += ONE
