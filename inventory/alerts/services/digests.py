@@ -314,8 +314,9 @@ class DigestRenderer(Protocol):
     def link(self, endpoint: str, **values) -> str:
         """Absolute URL of ``endpoint`` under ``EXTERNAL_URL``."""
 
-    def content(self, digest: Digest, locale: str) -> dict:
-        """``{"subject", "text", "html", "markdown"}`` of ``digest`` in ``locale``."""
+    def content(self, digest: Digest, locale: str, channel: str = "email") -> dict:
+        """``{"subject", "text", "html"}`` of ``digest`` in ``locale`` for "email",
+        ``{"subject", "text", "markdown"}`` for "webhook"."""
 
 
 def build_digests(day: dt.date, run: int, now: dt.datetime, *, render: DigestRenderer) -> DigestReport:
@@ -372,7 +373,7 @@ def build_digests(day: dt.date, run: int, now: dt.datetime, *, render: DigestRen
         if digest is None:
             report.skipped += 1
         else:
-            content = render.content(digest, locale)
+            content = render.content(digest, locale, "webhook")
             payload = webhook_payload(digest, content, cfg.webhook_format)
             if _add(dedup_key=key, channel="webhook", user_id=None, recipient="ALERT_WEBHOOK_URL",
                     locale=locale, digest_on=day, through_run=run, alert_count=digest.new_total,
