@@ -81,10 +81,15 @@ def finish_run(job_id: str, now: dt.datetime, today: dt.date, summary: str) -> N
         finished_at=now, last_run_on=today, summary=summary[:2000]).execution_options(synchronize_session=False))
 
 
-def _stage_findings(token: str, code: str, parts: Iterable) -> None:
-    f = AlertFinding.__table__
-    columns = ["run_token", "rule", *FINDING_COLUMNS]
+def _stage_findings(token: str, code: str, parts: Iterable) -> bool:
+    """Stage rule ``code``'s findings for run ``token``; True when some came as Python
+    :class:`Finding` objects (their ``is_new`` flag is left to the merge).  Findings of a
+    Select are flagged ``is_new`` (no alert yet) in the same INSERT … SELECT, by an anti-join
+    on the alert table's unique key (rule, subject), which staging does not change."""
+    f, a = AlertFinding.__table__, Alert.__table__
+    columns = ["run_token", "rule", *FINDING_COLUMNS, "is_new"]
     buffer: list[dict] = []
+    python = False
 
     def flush_buffer():
         if buffer:
@@ -94,9 +99,12 @@ def _stage_findings(token: str, code: str, parts: Iterable) -> None:
     for part in parts:
         if isinstance(part, Select):
             sub = part.subquery()
+            is_new = ~exists().where(a.c.rule == code, a.c.subject == sub.c.subject)
             db.session.execute(insert(f).from_select(
-                columns, select(literal(token), literal(code), *[sub.c[name] for name in FINDING_COLUMNS])))
+                columns, select(literal(token), literal(code), *[sub.c[name] for name in FINDING_COLUMNS],
+                                is_new)))
         elif isinstance(part, Finding):
+            python = True
             buffer.append(dict(run_token=token, rule=code, subject=part.subject, location_id=part.location_id,
                                batch_id=part.batch_id, item_id=part.item_id, level=part.level,
                                due_on=part.due_on, detail=canonical_json(part.detail)))
@@ -105,6 +113,7 @@ def _stage_findings(token: str, code: str, parts: Iterable) -> None:
         else:
             raise TypeError(f"rule {code} yielded {type(part).__name__}, not a Select or Finding")
     flush_buffer()
+    return python
 
 
 def canonical_json(detail: dict | None) -> str:
@@ -125,12 +134,14 @@ def run_rules(today: dt.date, *, run: int, now: dt.datetime, codes: Iterable[str
     selected = [RULES[c] for c in codes] if codes is not None else rules_in_order()
     token = uuid.uuid4().hex
     summary = RunSummary(run=run, today=today)
+    unflagged = []
     for r in selected:
         started = time.perf_counter()
-        _stage_findings(token, r.code, r.evaluate(today))
+        if _stage_findings(token, r.code, r.evaluate(today)):
+            unflagged.append(r.code)
         summary.seconds[r.code] = time.perf_counter() - started
     started = time.perf_counter()
-    _merge(token, [r.code for r in selected], run, now)
+    _merge(token, [r.code for r in selected], run, now, unflagged)
     db.session.execute(delete(AlertFinding.__table__).where(AlertFinding.__table__.c.run_token == token))
     a = Alert.__table__
     for code, kind, n in db.session.execute(
@@ -144,7 +155,9 @@ def run_rules(today: dt.date, *, run: int, now: dt.datetime, codes: Iterable[str
     return summary
 
 
-def _merge(token: str, codes: list[str], run: int, now: dt.datetime) -> None:
+def _merge(token: str, codes: list[str], run: int, now: dt.datetime, unflagged: list[str]) -> None:
+    """Merge run ``token``'s staged findings of rules ``codes`` into the alerts (see
+    :func:`run_rules`); ``unflagged``: rules whose findings still need their ``is_new`` flag."""
     a, f = Alert.__table__, AlertFinding.__table__
     if is_postgresql():
         # The scratch table is empty between runs, so its statistics say "no rows"; give the planner
@@ -173,13 +186,15 @@ def _merge(token: str, codes: list[str], run: int, now: dt.datetime) -> None:
                         else_=a.c.last_event),
         times_opened=a.c.times_opened + case((back, 1), else_=0),
         resolved_at=case((back, null()), else_=a.c.resolved_at)))
-    # New conditions: flagged first, then inserted.  Anti-joining the INSERT against its own target
-    # lets PostgreSQL plan a nested loop over a table that grows while the statement runs (quadratic:
-    # minutes for 10^5 alerts on a fresh table, bench/alerts.py).  The unique key (rule, subject) is
-    # the backstop against a concurrent run.
-    db.session.execute(update(f).where(
-        f.c.run_token == token, ~exists().where(a.c.rule == f.c.rule, a.c.subject == f.c.subject),
-    ).values(is_new=True))
+    # New conditions: flagged first (SQL rules while staging, Python rules here), then inserted.
+    # Anti-joining the INSERT against its own target lets PostgreSQL plan a nested loop over a table
+    # that grows while the statement runs (quadratic: minutes for 10^5 alerts on a fresh table,
+    # bench/alerts.py).  The unique key (rule, subject) is the backstop against a concurrent run.
+    if unflagged:
+        db.session.execute(update(f).where(
+            f.c.run_token == token, f.c.rule.in_(unflagged),
+            ~exists().where(a.c.rule == f.c.rule, a.c.subject == f.c.subject),
+        ).values(is_new=True))
     new = select(
         f.c.rule, f.c.subject, f.c.location_id, f.c.batch_id, f.c.item_id, f.c.level, f.c.due_on, f.c.detail,
         literal(AlertState.OPEN.value), literal(now), literal(now), literal(run), literal(run),
