@@ -8,9 +8,15 @@ keepers over the locations) and N batches whose expiry dates run from 120 days
 ago to almost six years ahead.  The batches are written directly, without
 ledger movements: this database exists only to time the alert rules.
 
+The data is built around today's date in ``TIMEZONE`` (default Asia/Shanghai), since
+``alerts run`` refuses a real run for any other day: the first run and its rerun are real
+(committed, digests sent), the next day and 30 days later are dry runs.
+
 Each measurement runs ``flask --app app alerts run --date …`` as a child
 process and reads its own peak RSS (``os.wait4``), beside a child that only
-starts the app (``flask scheduler --list``) as the baseline.  Digests go to a
+starts the app (``flask scheduler --list``) as the baseline of the same size, printed as
+the difference (seconds, MB) and the ratio (MB).  The seconds per step that ``alerts run``
+prints (each rule, the merge, digests, commit, delivery) follow the table.  Digests go to a
 local SMTP server (aiosmtpd) in this process.
 
 Usage:  python bench/alerts.py [--sizes 10000,100000,1000000] [--locations 2000] [--items 1000] [--users 40]
