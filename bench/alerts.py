@@ -8,12 +8,18 @@ keepers over the locations) and N batches whose expiry dates run from 120 days
 ago to almost six years ahead.  The batches are written directly, without
 ledger movements: this database exists only to time the alert rules.
 
+The data is built around today's date in ``TIMEZONE`` (default Asia/Shanghai), since
+``alerts run`` refuses a real run for any other day: the first run and its rerun are real
+(committed, digests sent), the next day and 30 days later are dry runs.
+
 Each measurement runs ``flask --app app alerts run --date …`` as a child
 process and reads its own peak RSS (``os.wait4``), beside a child that only
-starts the app (``flask scheduler --list``) as the baseline.  Digests go to a
+starts the app (``flask scheduler --list``) as the baseline of the same size, printed as
+the difference (seconds, MB) and the ratio (MB).  The seconds per step that ``alerts run``
+prints (each rule, the merge, digests, commit, delivery) follow the table.  Digests go to a
 local SMTP server (aiosmtpd) in this process.
 
-Usage:  python bench/alerts.py [--batches 1000000] [--sizes 100000,1000000]
+Usage:  python bench/alerts.py [--sizes 10000,100000,1000000] [--locations 2000] [--items 1000] [--users 40]
 PostgreSQL URL: $BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/inventory_bench_alerts;
 the database is created if missing and its schema rebuilt).
 """
@@ -28,6 +34,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -35,7 +42,9 @@ sys.path.insert(0, str(ROOT))
 from bench._database import reset_postgres  # noqa: E402  (after the project root is on the path)
 
 PG_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/inventory_bench_alerts")
-DAY = dt.date(2026, 11, 29)
+#: The day the data is built around and the first run is for: today in the app's default time zone
+#: (a real run is refused for any other day; later days are timed as dry runs).
+DAY = dt.datetime.now(ZoneInfo(os.environ.get("TIMEZONE", "Asia/Shanghai"))).date()
 
 
 def _sa_url(url: str) -> str:
@@ -68,7 +77,7 @@ GENERATE = [
        SELECT 'L' || g, CASE WHEN g % 50 = 0 THEN 'depot' WHEN g % 33 = 0 THEN 'agreement' ELSE 'residential' END,
               '基准库点' || g, 'Bench location ' || g, '', '', '',
               CASE WHEN g % 33 = 0 THEN '示例企业' || g ELSE '' END, CASE WHEN g % 33 = 0 THEN 'XY-' || g ELSE '' END,
-              CASE WHEN g % 33 = 0 THEN DATE '2026-11-29' + (g * 37) % 730 - 30 END,
+              CASE WHEN g % 33 = 0 THEN CAST(:day AS DATE) + (g * 37) % 730 - 30 END,
               true, '', true, 'LC' || lpad(g::text, 10, '0'), now()
        FROM generate_series(1, :locations) g""",
     # Items: every tenth is equipment inspected every 14–90 days.
@@ -97,9 +106,9 @@ GENERATE = [
          source, supplier, label_code, last_inspected_on, created_at)
        SELECT 1 + (g * 7919) % :items, 1 + (g * 104729) % :locations, 'B' || g,
               CASE WHEN g % 100 = 0 THEN 0 ELSE 1000 * (1 + g % 50) END,
-              DATE '2026-11-29' - 800, DATE '2026-11-29' + ((g * 31337) % 2190 - 120)::int, DATE '2026-11-29' - 700,
+              CAST(:day AS DATE) - 800, CAST(:day AS DATE) + ((g * 31337) % 2190 - 120)::int, CAST(:day AS DATE) - 700,
               'purchase', '', 'BC' || lpad(g::text, 12, '0'),
-              CASE WHEN (1 + (g * 7919) % :items) % 10 = 0 THEN DATE '2026-11-29' - (g % 90)::int END, now()
+              CASE WHEN (1 + (g * 7919) % :items) % 10 = 0 THEN CAST(:day AS DATE) - (g % 90)::int END, now()
        FROM generate_series(1::bigint, :batches) g""",
     "ANALYZE",
 ]
@@ -111,7 +120,7 @@ def generate(url: str, batches: int, locations: int, items: int, users: int) -> 
 
     engine = create_engine(_sa_url(url))
     start = time.perf_counter()
-    params = dict(batches=batches, locations=locations, items=items, users=users)
+    params = dict(batches=batches, locations=locations, items=items, users=users, day=DAY)
     with engine.begin() as con:
         for sql in GENERATE[:-1]:
             con.execute(text(sql), {k: v for k, v in params.items() if f":{k}" in sql})
@@ -147,6 +156,8 @@ def parse(out: str) -> dict:
     totals["digests"] = int(m.group(1)) if m else 0
     m = re.search(r"Delivery: (\d+) sent", out)
     totals["sent"] = int(m.group(1)) if m else 0
+    m = re.search(r"^Steps \(s\): (.*)$", out, re.M)
+    totals["steps"] = [tuple(p.rsplit(" ", 1)) for p in m.group(1).split(", ")] if m else []
     m = re.search(r"Took ([\d.]+) s", out)
     totals["run_s"] = float(m.group(1)) if m else None
     return totals
@@ -184,7 +195,7 @@ def measure(url: str, batches: int, locations: int, items: int, users: int) -> l
         for label, args in (
                 ("first run: every alert new, digests sent", ["--date", DAY.isoformat()]),
                 ("same day again: nothing new", ["--date", DAY.isoformat()]),
-                ("next day", ["--date", (DAY + dt.timedelta(days=1)).isoformat()]),
+                ("next day, dry run", ["--date", (DAY + dt.timedelta(days=1)).isoformat(), "--dry-run"]),
                 ("30 days later, dry run", ["--date", (DAY + dt.timedelta(days=30)).isoformat(), "--dry-run"])):
             seconds, cpu, mb, out = child(["alerts", "run", *args], env)
             rows.append((batches, label, seconds, cpu, mb, parse(out)))
@@ -196,7 +207,7 @@ def measure(url: str, batches: int, locations: int, items: int, users: int) -> l
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="100000,1000000", help="comma-separated batch counts")
+    parser.add_argument("--sizes", default="10000,100000,1000000", help="comma-separated batch counts")
     parser.add_argument("--locations", type=int, default=2000)
     parser.add_argument("--items", type=int, default=1000)
     parser.add_argument("--users", type=int, default=40, help="keepers (plus one office account)")
@@ -204,19 +215,32 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     print(f"`alerts run` on PostgreSQL ({PG_URL.rsplit('@', 1)[-1]}), {os.cpu_count()} cores; "
           f"{args.locations} locations, {args.items} items, {args.users + 1} users with e-mail.\n")
-    print("| batches | scenario | run s | process s | process CPU s | peak RSS MB | opened | escalated |"
-          " reopened | resolved | active | digests | sent |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| batches | scenario | run s | process s | − baseline s | CPU s | peak RSS MB | − baseline MB |"
+          " ÷ baseline | opened | escalated | reopened | resolved | active | digests | sent |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    steps = []
     for size in sizes:
+        base = None
         for batches, label, seconds, cpu, mb, t in measure(PG_URL, size, args.locations, args.items, args.users):
             if seconds is None:
-                print(f"| {batches:,} | {label} |" + " |" * 11)
+                print(f"| {batches:,} | {label} |" + " |" * 14)
                 continue
-            run_s = f"{t['run_s']:.1f}" if t and t.get("run_s") is not None else ""
-            cells = ([t[k] for k in ("opened", "escalated", "reopened", "resolved", "active", "digests", "sent")]
-                     if t else [""] * 7)
-            print(f"| {batches:,} | {label} | {run_s} | {seconds:.1f} | {cpu:.1f} | {mb:.0f} | " + " | ".join(
-                f"{c:,}" if isinstance(c, int) else c for c in cells) + " |", flush=True)
+            if base is None:
+                base = (seconds, mb)
+                print(f"| {batches:,} | {label} | | {seconds:.1f} | | {cpu:.1f} | {mb:.0f} | | |" + " |" * 7,
+                      flush=True)
+                continue
+            run_s = f"{t['run_s']:.1f}" if t.get("run_s") is not None else ""
+            cells = [t[k] for k in ("opened", "escalated", "reopened", "resolved", "active", "digests", "sent")]
+            print(f"| {batches:,} | {label} | {run_s} | {seconds:.1f} | {seconds - base[0]:+.1f} | {cpu:.1f} | "
+                  f"{mb:.0f} | {mb - base[1]:+.0f} | {mb / base[1]:.2f} | "
+                  + " | ".join(f"{c:,}" for c in cells) + " |", flush=True)
+            if t.get("steps"):
+                steps.append((batches, label, t["steps"]))
+    if steps:
+        print("\nSeconds per step of `alerts run` (as it reports them):\n")
+        for batches, label, step in steps:
+            print(f"* {batches:,}, {label}: " + ", ".join(f"{k} {v}" for k, v in step))
     print("\n\"run s\" is the time `alerts run` reports for its work (rules, digests, delivery); \"process s\" "
           "the wall time of the whole `flask --app app alerts run` process, interpreter and app start included "
           "(see the baseline row); CPU and peak RSS are that process's own (the PostgreSQL server's work is "

@@ -432,3 +432,60 @@ def test_digest_lines_come_soonest_due_first(app, town, smtp_sink, f):
     body = text_of(smtp_sink.to("zhang@example.org")[0])
     order = sorted((body.index(lot), lot) for lot in ("LOT-DEP", "SOON-05", "SOON-06", "SOON-20", "SOON-45"))
     assert [lot for _i, lot in order] == ["LOT-DEP", "SOON-05", "SOON-06", "SOON-20", "SOON-45"]
+
+
+def test_recipients_whose_last_digests_differ_each_get_what_is_new_to_them(any_app, town, smtp_sink, f):
+    """The keeper had the digest off on day 2, so day 3's digest covers days 2 and 3 for them
+    while the office's covers day 3 only: one read of the alert table serves both windows."""
+    use_smtp(any_app, smtp_sink)
+    people = town["people"]
+    run_alerts(TODAY)
+    assert len(smtp_sink.to("zhang@example.org")) == 1 and len(smtp_sink.to("office@example.org")) == 1
+    db.session.add(AlertPreference(user_id=people["keeper"].id, email_digest=False))
+    f.stock(town["dep"], town["water"], 2, expires_on=TODAY, lot="LOT-DAY2", days_ago=200)
+    f.commit()
+    run_alerts(TODAY + dt.timedelta(days=1))
+    assert len(smtp_sink.to("zhang@example.org")) == 1
+    db.session.get(AlertPreference, people["keeper"].id).email_digest = True
+    f.stock(town["dep"], town["water"], 4, expires_on=TODAY + dt.timedelta(days=1), lot="LOT-DAY3", days_ago=200)
+    f.commit()
+    run_alerts(TODAY + dt.timedelta(days=2))
+    day3 = (TODAY + dt.timedelta(days=2)).isoformat()
+    keeper = smtp_sink.to("zhang@example.org")[-1]
+    assert keeper["Subject"] == f"Emergency supplies alerts {day3}: 2 new, 3 outstanding"
+    assert "LOT-DAY2" in text_of(keeper) and "LOT-DAY3" in text_of(keeper) and "LOT-DEP" not in text_of(keeper)
+    office = smtp_sink.to("office@example.org")[-1]
+    assert office["Subject"] == f"应急物资预警日报 {day3}：新增 1 条，待处理 6 条"
+    assert "LOT-DAY3" in text_of(office) and "LOT-DAY2" not in text_of(office)
+    assert smtp_sink.to("juyuan@example.org")[-1]["Subject"].startswith(f"应急物资预警日报 {TODAY.isoformat()}")
+
+
+def _digest_queries(count_queries) -> tuple[int, int]:
+    """(queries, digests written) of the digest step of one run, rolled back afterwards."""
+    from inventory.alerts import mail
+    from inventory.alerts.services import digests
+    from inventory.alerts.services import runs as alert_runs
+
+    run = alert_runs.begin_run(alert_runs.ALERT_JOB_ID, NOW.replace(tzinfo=None))
+    alert_runs.run_rules(TODAY, run=run, now=NOW.replace(tzinfo=None))
+    with count_queries() as q:
+        report = digests.build_digests(TODAY, run, NOW.replace(tzinfo=None), render=mail.RENDERER)
+    db.session.rollback()
+    return len(q), len(report.created)
+
+
+def test_digest_queries_do_not_grow_with_alerts_and_by_two_per_digest(any_app, town, smtp_sink, f,
+                                                                     count_queries):
+    use_smtp(any_app, smtp_sink)
+    base, written = _digest_queries(count_queries)
+    assert written == 4
+    for loc in (town["dep"], town["mf"], town["res"], town["res2"]):  # twice the alerts everywhere
+        for n in range(2):
+            f.stock(loc, town["water"], 1, expires_on=TODAY - dt.timedelta(days=1 + n), lot=f"MORE-{loc.id}-{n}",
+                    allow_expired=True, days_ago=300)
+    f.commit()
+    assert _digest_queries(count_queries) == (base, 4)
+    for n in range(3):  # three more keepers at the depot: one digest each, two queries each
+        f.user("keeper", [town["dep"]], username=f"keeper{n}").email = f"keeper{n}@example.org"
+    f.commit()
+    assert _digest_queries(count_queries) == (base + 2 * 3, 7)

@@ -449,3 +449,23 @@ def test_not_counted_locations_and_a_count_resolves_it(any_app, f, depot, monkey
     assert state("not_counted") == {f"location:{depot.id}": ("open", 0), f"location:{counted.id}": ("open", 0)}
     alert = db.session.scalar(select(Alert).where(Alert.subject == f"location:{counted.id}"))
     assert alert.due_on == TODAY + dt.timedelta(days=31)
+
+
+def test_a_run_times_each_rule_and_leaves_no_scratch_rows(any_app, f, depot, backend):
+    """Every rule run reports its seconds per rule and for the merge, and the scratch table is
+    empty afterwards (on PostgreSQL it is UNLOGGED: its rows never outlive the transaction)."""
+    from sqlalchemy import text
+
+    from inventory.alerts.models import AlertFinding
+
+    water = f.item("W1", unit="箱", warning_days=30)
+    f.stock(depot, water, 5, expires_on=days(-1), allow_expired=True, days_ago=60)
+    f.commit()
+    summary = run()
+    assert list(summary.seconds) == [r.code for r in alerts.rules_in_order()] + ["merge"]
+    assert all(s >= 0 for s in summary.seconds.values())
+    assert summary.changes["expired"] == {"opened": 1}
+    assert db.session.scalar(select(func.count()).select_from(AlertFinding)) == 0
+    if backend == "postgresql":
+        assert db.session.scalar(text(
+            "SELECT relpersistence FROM pg_class WHERE relname = 'alert_finding'")) == "u"

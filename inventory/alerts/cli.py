@@ -58,6 +58,7 @@ def run_command(day, dry_run: bool) -> None:
                f"{channels['webhook']} webhook; {d.skipped} with nothing new; {d.existing} already written today.")
     if report.delivery is not None:
         _echo_delivery(report.delivery)
+    click.echo("Steps (s): " + ", ".join(f"{step} {sec:.2f}" for step, sec in report.seconds.items()))
     click.echo(f"Took {elapsed:.2f} s.")
     if report.delivery is not None and report.delivery.errors:
         sys.exit(1)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
@@ -60,12 +61,14 @@ class DeliveryReport:
 @dataclass
 class RunReport:
     """One daily alert run: the rule summary, the digests written and the delivery after commit
-    (None for a dry run, which saves and sends nothing)."""
+    (None for a dry run, which saves and sends nothing).  ``seconds``: wall time by step — the
+    rules' and "merge" (:attr:`~.runs.RunSummary.seconds`), then "digests", "commit", "delivery"."""
 
     summary: alert_runs.RunSummary
     digests: digests.DigestReport
     delivery: DeliveryReport | None
     dry_run: bool
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 def run_alerts(today: dt.date, *, dry_run: bool = False, deliver_now: bool = True) -> RunReport:
@@ -80,13 +83,20 @@ def run_alerts(today: dt.date, *, dry_run: bool = False, deliver_now: bool = Tru
     with unit_of_work(dry_run=dry_run):
         run = alert_runs.begin_run(alert_runs.ALERT_JOB_ID, now)
         summary = alert_runs.run_rules(today, run=run, now=now)
+        seconds = dict(summary.seconds)
+        started = time.perf_counter()
         written = digests.build_digests(today, run, now, render=mail.RENDERER)
         alert_runs.finish_run(alert_runs.ALERT_JOB_ID, clock.now_utc(), today, _summary_text(summary, written))
+        seconds["digests"] = time.perf_counter() - started
+        started = time.perf_counter()
+    seconds["commit"] = time.perf_counter() - started
     if dry_run:
-        return RunReport(summary, written, None, True)
+        return RunReport(summary, written, None, True, seconds)
     # Delivery only after the commit: a digest is sent only once it is stored.
+    started = time.perf_counter()
     delivery = deliver_due() if deliver_now else None
-    return RunReport(summary, written, delivery, False)
+    seconds["delivery"] = time.perf_counter() - started
+    return RunReport(summary, written, delivery, False, seconds)
 
 
 def _summary_text(summary: alert_runs.RunSummary, written: digests.DigestReport) -> str:

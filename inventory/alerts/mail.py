@@ -24,19 +24,24 @@ class TemplateRenderer:
                                            url_scheme=base.scheme or "http")
         return adapter.build(endpoint, values, force_external=True)
 
-    def content(self, digest: Digest, locale: str) -> dict:
-        """Subject, text, HTML and WeCom markdown of ``digest`` in ``locale``; the markdown is
-        shortened to :data:`~inventory.alerts.services.digests.WECOM_MAX_BYTES` by
-        :func:`~inventory.alerts.services.digests.fit_markdown`."""
+    def content(self, digest: Digest, locale: str, channel: str = "email") -> dict:
+        """The message of ``digest`` in ``locale`` for ``channel``: subject, text and HTML for
+        "email"; subject, text and WeCom markdown for "webhook", the markdown shortened to
+        :data:`~inventory.alerts.services.digests.WECOM_MAX_BYTES` by
+        :func:`~inventory.alerts.services.digests.fit_markdown`.  Only what the channel sends is
+        rendered (fitting the markdown may render it a dozen times)."""
         with force_locale(locale):
             english = locale.startswith("en")
             subject = _("Emergency supplies alerts %(day)s: %(new)s new, %(active)s outstanding",
                         day=format_date(digest.day, "yyyy-MM-dd"), new=digest.new_total, active=digest.active_total)
             ctx = dict(d=digest, subject=subject, english=english)
-            return dict(subject=subject, text=render_template("alerts/digest.txt", **ctx),
-                        html=render_template("alerts/digest.html", **ctx),
-                        markdown=fit_markdown(digest, lambda d: render_template("alerts/digest.md",
-                                                                                **{**ctx, "d": d})))
+            out = dict(subject=subject, text=render_template("alerts/digest.txt", **ctx))
+            if channel == "webhook":
+                out["markdown"] = fit_markdown(digest, lambda d: render_template("alerts/digest.md",
+                                                                                 **{**ctx, "d": d}))
+            else:
+                out["html"] = render_template("alerts/digest.html", **ctx)
+            return out
 
 
 #: The one renderer jobs pass to the digest service.

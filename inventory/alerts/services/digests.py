@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import heapq
+import itertools
 import json
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
@@ -128,36 +130,106 @@ def email_recipients() -> list[User]:
     return [u for u in users if wants_email_digest(u, prefs.get(u.id), roles)]
 
 
-def _scoped(stmt, ids: set[int] | None):
-    return stmt if ids is None else stmt.where(Alert.location_id.in_(ids or [-1]))
-
-
 def _pairs(counts: dict[str, int]) -> list[tuple[str, int]]:
     return [(str(r.label), counts[r.code]) for r in rules_in_order() if counts.get(r.code)] + [
         (code, n) for code, n in sorted(counts.items()) if code not in RULES and n]
 
 
+class AlertWindows:
+    """What every digest of one run needs from the alert table, read in two queries whatever the
+    number of recipients and alerts, so that digests cost the same for 40 keepers as for one.
+
+    A digest covers the open alerts raised in runs (``after_run``, ``through_run``] at the
+    recipient's locations; recipients differ only in ``after_run`` (their previous digest) and
+    their locations.  Built for the sorted distinct ``after_runs`` t1 < t2 < … of the run's
+    recipients: every active alert falls in a *bucket* b = how many of them lie below its
+    ``raised_run``, so a recipient whose previous digest was run tj counts the buckets ≥ j.
+
+    * ``counts[location_id][rule]`` = [active alerts, then new alerts per bucket 0..k];
+    * ``firsts[(location_id, bucket)]`` = up to ``limit`` (position, alert id) pairs, where the
+      position is the alert's place in :func:`~.queries.due_order` among all new alerts; a
+      recipient's first lines are the ``limit`` smallest positions over their buckets and
+      locations (each location-bucket's own first ``limit`` contain them).
+
+    Memory: at most locations × rules × (k + 1) counts and locations × (k + 1) × ``limit`` pairs.
+    """
+
+    def __init__(self, after_runs, through_run: int, limit: int):
+        self.thresholds = sorted(set(after_runs))
+        self.through_run = through_run
+        self.limit = limit
+        self.counts: dict[int, dict[str, list[int]]] = {}
+        self.firsts: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        if not self.thresholds:
+            return
+        buckets = len(self.thresholds) + 1
+        bucket = case(*[(Alert.raised_run > t, len(self.thresholds) - i)
+                        for i, t in enumerate(reversed(self.thresholds))], else_=0)
+        new = and_(Alert.state == AlertState.OPEN, Alert.raised_run <= through_run)
+        for location_id, code, b, active, n in db.session.execute(
+                select(Alert.location_id, Alert.rule, bucket, func.count(Alert.id), func.sum(case((new, 1), else_=0)))
+                .where(Alert.state != AlertState.RESOLVED).group_by(Alert.location_id, Alert.rule, bucket)):
+            cell = self.counts.setdefault(location_id, {}).setdefault(code, [0] * (buckets + 1))
+            cell[0] += active
+            cell[1 + b] += int(n or 0)
+        placed = (select(Alert.id, Alert.location_id, bucket.label("bucket"),
+                         func.row_number().over(order_by=due_order()).label("pos"))
+                  .where(Alert.state == AlertState.OPEN, Alert.raised_run > self.thresholds[0],
+                         Alert.raised_run <= through_run).subquery())
+        ranked = select(placed.c.id, placed.c.location_id, placed.c.bucket, placed.c.pos, func.row_number().over(
+            partition_by=(placed.c.location_id, placed.c.bucket), order_by=placed.c.pos).label("n")).subquery()
+        for alert_id, location_id, b, pos in db.session.execute(
+                select(ranked.c.id, ranked.c.location_id, ranked.c.bucket, ranked.c.pos).where(ranked.c.n <= limit)):
+            self.firsts.setdefault((location_id, b), []).append((pos, alert_id))
+
+    def _bucket(self, after_run: int) -> int:
+        try:
+            return self.thresholds.index(after_run) + 1
+        except ValueError:
+            raise ValueError(f"after_run {after_run} is not one of {self.thresholds}") from None
+
+    def totals(self, ids: set[int] | None, after_run: int) -> tuple[dict[str, int], dict[str, int]]:
+        """(new alerts by rule, active alerts by rule) at locations ``ids`` (None = all) for a
+        recipient whose previous digest was run ``after_run`` (one of the ``after_runs``)."""
+        first = self._bucket(after_run)
+        new_counts: dict[str, int] = {}
+        active_counts: dict[str, int] = {}
+        locations = self.counts.keys() if ids is None else ids
+        for location_id in locations:
+            for code, cell in self.counts.get(location_id, {}).items():
+                active_counts[code] = active_counts.get(code, 0) + cell[0]
+                new_counts[code] = new_counts.get(code, 0) + sum(cell[1 + first:])
+        return new_counts, active_counts
+
+    def first_ids(self, ids: set[int] | None, after_run: int) -> list[int]:
+        """Ids of the first ``limit`` new alerts in :func:`~.queries.due_order` at locations
+        ``ids`` (None = all) for a recipient whose previous digest was run ``after_run``."""
+        first = self._bucket(after_run)
+        if ids is None:
+            lists = [v for (_loc, b), v in self.firsts.items() if b >= first]
+        else:
+            lists = [self.firsts.get((loc, b), ()) for loc in ids for b in range(first, len(self.thresholds) + 1)]
+        return [alert_id for _pos, alert_id in heapq.nsmallest(self.limit, itertools.chain.from_iterable(lists))]
+
+
 def collect(day: dt.date, name: str, ids: set[int] | None, after_run: int, through_run: int, *,
-            link: Callable[..., str], english: bool = False) -> Digest | None:
+            link: Callable[..., str], english: bool = False, windows: AlertWindows | None = None) -> Digest | None:
     """The digest of alerts raised in runs (``after_run``, ``through_run``] and still open at
-    locations ``ids`` (None = all), or None when there is nothing new.  Three queries: counts by
-    rule, the ids of the first lines (sorted on the alert table alone), those alerts with their
-    location, item and batch.  Lines are in :func:`~.alerts.due_order` (soonest due first).
+    locations ``ids`` (None = all), or None when there is nothing new.  Counts and the first
+    lines come from ``windows`` (an :class:`AlertWindows` built for ``through_run`` with
+    ``after_run`` among its runs; default: built here, two queries); one more query loads those
+    alerts with their location, item and batch.  Lines are in :func:`~.queries.due_order`
+    (soonest due first), at most ``ALERT_DIGEST_MAX_LINES``.
     ``link(endpoint, **values)`` makes the absolute URLs of the alert centre, the settings page and
     each alert; ``english`` picks the English names of locations and items.  Render it inside
     ``force_locale`` for the recipient's language."""
-    window = and_(Alert.state == AlertState.OPEN, Alert.raised_run > after_run, Alert.raised_run <= through_run)
-    new_counts, active_counts = {}, {}
-    for code, new, active in db.session.execute(_scoped(
-            select(Alert.rule, func.sum(case((window, 1), else_=0)), func.count(Alert.id))
-            .where(Alert.state != AlertState.RESOLVED).group_by(Alert.rule), ids)):
-        new_counts[code], active_counts[code] = int(new or 0), active
+    if windows is None:
+        windows = AlertWindows([after_run], through_run, settings.current().digest_max_lines)
+    new_counts, active_counts = windows.totals(ids, after_run)
     new_total = sum(new_counts.values())
     if not new_total:
         return None
-    limit = settings.current().digest_max_lines
-    first = list(db.session.scalars(_scoped(
-        select(Alert.id).where(window).order_by(*due_order()).limit(limit), ids)))
+    first = windows.first_ids(ids, after_run)
     loaded = {a.id: a for a in db.session.scalars(
         select(Alert).where(Alert.id.in_(first or [-1]))
         .options(joinedload(Alert.location), joinedload(Alert.item), joinedload(Alert.batch))).unique()}
@@ -242,8 +314,9 @@ class DigestRenderer(Protocol):
     def link(self, endpoint: str, **values) -> str:
         """Absolute URL of ``endpoint`` under ``EXTERNAL_URL``."""
 
-    def content(self, digest: Digest, locale: str) -> dict:
-        """``{"subject", "text", "html", "markdown"}`` of ``digest`` in ``locale``."""
+    def content(self, digest: Digest, locale: str, channel: str = "email") -> dict:
+        """``{"subject", "text", "html"}`` of ``digest`` in ``locale`` for "email",
+        ``{"subject", "text", "markdown"}`` for "webhook"."""
 
 
 def build_digests(day: dt.date, run: int, now: dt.datetime, *, render: DigestRenderer) -> DigestReport:
@@ -253,49 +326,61 @@ def build_digests(day: dt.date, run: int, now: dt.datetime, *, render: DigestRen
     :func:`email_recipients`, scoped to :func:`~inventory.stock.permissions.visible_location_ids`;
     one office-wide digest to ``ALERT_WEBHOOK_URL`` when set.  A recipient
     whose digest for ``day`` exists, or who has nothing new, gets none.  ``render`` links and
-    renders each digest (:class:`DigestRenderer`).  Flushes.
+    renders each digest (:class:`DigestRenderer`).  Queries: the recipients, then two for every
+    recipient's counts and first lines together (:class:`AlertWindows`), then one per digest to
+    load its lines; no alert is loaded beyond the lines shown.  Flushes.
     """
     report = DigestReport()
     cfg = settings.current()
     existing = set(db.session.scalars(select(Notification.dedup_key).where(Notification.digest_on == day)))
+    # Who gets a digest today, and since which run: first, so that one AlertWindows serves them all.
+    emails: list[tuple[User, str, int]] = []
     if email_enabled():
         last = _last_through("email")
         for user in email_recipients():
             key = f"digest:email:user:{user.id}:{day.isoformat()}"
             if key in existing:
                 report.existing += 1
-                continue
-            locale = cfg.locale_or_default(user.locale)
-            digest = _collect_in(locale, render, day=day, name=user.name, ids=visible_location_ids(user),
-                                 after_run=last.get(user.id) or 0, through_run=run)
-            if digest is None:
-                report.skipped += 1
-                continue
-            content = render.content(digest, locale)
-            if _add(dedup_key=key, channel="email", user_id=user.id, recipient=user.email, locale=locale,
-                    digest_on=day, through_run=run, alert_count=digest.new_total, subject=content["subject"][:255],
-                    body_text=content["text"], body_html=content["html"], payload="",
-                    status=NotificationStatus.PENDING.value, attempts=0, last_error="", created_at=now):
-                report.created.append(("email", user.email, digest.new_total))
+            else:
+                emails.append((user, key, last.get(user.id) or 0))
+    hook: tuple[str, int] | None = None
     if cfg.webhook_url:
         key = f"digest:webhook:office:{day.isoformat()}"
         if key in existing:
             report.existing += 1
         else:
-            locale = cfg.webhook_locale
-            last = _last_through("webhook").get(None) or 0
-            digest = _collect_in(locale, render, day=day, name="", ids=None, after_run=last, through_run=run)
-            if digest is None:
-                report.skipped += 1
-            else:
-                content = render.content(digest, locale)
-                payload = webhook_payload(digest, content, cfg.webhook_format)
-                if _add(dedup_key=key, channel="webhook", user_id=None, recipient="ALERT_WEBHOOK_URL",
-                        locale=locale, digest_on=day, through_run=run, alert_count=digest.new_total,
-                        subject=content["subject"][:255], body_text=content["text"], body_html="",
-                        payload=payload, status=NotificationStatus.PENDING.value, attempts=0, last_error="",
-                        created_at=now):
-                    report.created.append(("webhook", "ALERT_WEBHOOK_URL", digest.new_total))
+            hook = (key, _last_through("webhook").get(None) or 0)
+    after_runs = [after for _user, _key, after in emails] + ([hook[1]] if hook else [])
+    windows = AlertWindows(after_runs, run, cfg.digest_max_lines)
+    for user, key, after in emails:
+        locale = cfg.locale_or_default(user.locale)
+        digest = _collect_in(locale, render, day=day, name=user.name, ids=visible_location_ids(user),
+                             after_run=after, through_run=run, windows=windows)
+        if digest is None:
+            report.skipped += 1
+            continue
+        content = render.content(digest, locale)
+        if _add(dedup_key=key, channel="email", user_id=user.id, recipient=user.email, locale=locale,
+                digest_on=day, through_run=run, alert_count=digest.new_total, subject=content["subject"][:255],
+                body_text=content["text"], body_html=content["html"], payload="",
+                status=NotificationStatus.PENDING.value, attempts=0, last_error="", created_at=now):
+            report.created.append(("email", user.email, digest.new_total))
+    if hook is not None:
+        key, after = hook
+        locale = cfg.webhook_locale
+        digest = _collect_in(locale, render, day=day, name="", ids=None, after_run=after, through_run=run,
+                             windows=windows)
+        if digest is None:
+            report.skipped += 1
+        else:
+            content = render.content(digest, locale, "webhook")
+            payload = webhook_payload(digest, content, cfg.webhook_format)
+            if _add(dedup_key=key, channel="webhook", user_id=None, recipient="ALERT_WEBHOOK_URL",
+                    locale=locale, digest_on=day, through_run=run, alert_count=digest.new_total,
+                    subject=content["subject"][:255], body_text=content["text"], body_html="",
+                    payload=payload, status=NotificationStatus.PENDING.value, attempts=0, last_error="",
+                    created_at=now):
+                report.created.append(("webhook", "ALERT_WEBHOOK_URL", digest.new_total))
     db.session.flush()
     return report
 

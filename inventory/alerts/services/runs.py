@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Iterable
@@ -10,6 +11,7 @@ from typing import Iterable
 from sqlalchemy import (
     Integer,
     and_,
+    case,
     cast,
     delete,
     exists,
@@ -44,12 +46,14 @@ CHUNK = 2000
 @dataclass
 class RunSummary:
     """What one rule run did: ``changes[rule][event]`` counts (opened, escalated, reopened,
-    resolved) and ``active[rule]`` open + acknowledged alerts afterwards; ``run`` is its number."""
+    resolved) and ``active[rule]`` open + acknowledged alerts afterwards; ``run`` is its number.
+    ``seconds`` is wall time by step: each rule's code (evaluated and staged), then "merge"."""
 
     run: int
     today: dt.date
     changes: dict[str, dict[str, int]] = field(default_factory=dict)
     active: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def count(self, event: str) -> int:
         """Total of one event kind over all rules."""
@@ -77,10 +81,15 @@ def finish_run(job_id: str, now: dt.datetime, today: dt.date, summary: str) -> N
         finished_at=now, last_run_on=today, summary=summary[:2000]).execution_options(synchronize_session=False))
 
 
-def _stage_findings(token: str, code: str, parts: Iterable) -> None:
-    f = AlertFinding.__table__
-    columns = ["run_token", "rule", *FINDING_COLUMNS]
+def _stage_findings(token: str, code: str, parts: Iterable) -> bool:
+    """Stage rule ``code``'s findings for run ``token``; True when some came as Python
+    :class:`Finding` objects (their ``is_new`` flag is left to the merge).  Findings of a
+    Select are flagged ``is_new`` (no alert yet) in the same INSERT … SELECT, by an anti-join
+    on the alert table's unique key (rule, subject), which staging does not change."""
+    f, a = AlertFinding.__table__, Alert.__table__
+    columns = ["run_token", "rule", *FINDING_COLUMNS, "is_new"]
     buffer: list[dict] = []
+    python = False
 
     def flush_buffer():
         if buffer:
@@ -90,9 +99,12 @@ def _stage_findings(token: str, code: str, parts: Iterable) -> None:
     for part in parts:
         if isinstance(part, Select):
             sub = part.subquery()
+            is_new = ~exists().where(a.c.rule == code, a.c.subject == sub.c.subject)
             db.session.execute(insert(f).from_select(
-                columns, select(literal(token), literal(code), *[sub.c[name] for name in FINDING_COLUMNS])))
+                columns, select(literal(token), literal(code), *[sub.c[name] for name in FINDING_COLUMNS],
+                                is_new)))
         elif isinstance(part, Finding):
+            python = True
             buffer.append(dict(run_token=token, rule=code, subject=part.subject, location_id=part.location_id,
                                batch_id=part.batch_id, item_id=part.item_id, level=part.level,
                                due_on=part.due_on, detail=canonical_json(part.detail)))
@@ -101,6 +113,7 @@ def _stage_findings(token: str, code: str, parts: Iterable) -> None:
         else:
             raise TypeError(f"rule {code} yielded {type(part).__name__}, not a Select or Finding")
     flush_buffer()
+    return python
 
 
 def canonical_json(detail: dict | None) -> str:
@@ -120,11 +133,16 @@ def run_rules(today: dt.date, *, run: int, now: dt.datetime, codes: Iterable[str
     """
     selected = [RULES[c] for c in codes] if codes is not None else rules_in_order()
     token = uuid.uuid4().hex
-    for r in selected:
-        _stage_findings(token, r.code, r.evaluate(today))
-    _merge(token, [r.code for r in selected], run, now)
-    db.session.execute(delete(AlertFinding.__table__).where(AlertFinding.__table__.c.run_token == token))
     summary = RunSummary(run=run, today=today)
+    unflagged = []
+    for r in selected:
+        started = time.perf_counter()
+        if _stage_findings(token, r.code, r.evaluate(today)):
+            unflagged.append(r.code)
+        summary.seconds[r.code] = time.perf_counter() - started
+    started = time.perf_counter()
+    _merge(token, [r.code for r in selected], run, now, unflagged)
+    db.session.execute(delete(AlertFinding.__table__).where(AlertFinding.__table__.c.run_token == token))
     a = Alert.__table__
     for code, kind, n in db.session.execute(
             select(a.c.rule, a.c.last_event, func.count()).where(a.c.changed_run == run)
@@ -133,10 +151,13 @@ def run_rules(today: dt.date, *, run: int, now: dt.datetime, codes: Iterable[str
     for code, n in db.session.execute(
             select(a.c.rule, func.count()).where(a.c.state != AlertState.RESOLVED).group_by(a.c.rule)):
         summary.active[code] = n
+    summary.seconds["merge"] = time.perf_counter() - started
     return summary
 
 
-def _merge(token: str, codes: list[str], run: int, now: dt.datetime) -> None:
+def _merge(token: str, codes: list[str], run: int, now: dt.datetime, unflagged: list[str]) -> None:
+    """Merge run ``token``'s staged findings of rules ``codes`` into the alerts (see
+    :func:`run_rules`); ``unflagged``: rules whose findings still need their ``is_new`` flag."""
     a, f = Alert.__table__, AlertFinding.__table__
     if is_postgresql():
         # The scratch table is empty between runs, so its statistics say "no rows"; give the planner
@@ -145,28 +166,35 @@ def _merge(token: str, codes: list[str], run: int, now: dt.datetime) -> None:
     found = and_(f.c.run_token == token, f.c.rule == a.c.rule, f.c.subject == a.c.subject)
     fields = dict(location_id=f.c.location_id, batch_id=f.c.batch_id, item_id=f.c.item_id,
                   due_on=f.c.due_on, detail=f.c.detail, level=f.c.level)
-    raised = dict(state=AlertState.OPEN, raised_run=run, raised_at=now, changed_run=run)
-    # A resolved alert whose condition is back: reopen it.
-    db.session.execute(update(a).where(found, a.c.state == AlertState.RESOLVED).values(
-        **fields, **raised, last_event=AlertEventKind.REOPENED, times_opened=a.c.times_opened + 1,
-        resolved_at=None))
-    # A more urgent stage (90 → 30 → 7 days): raise it again, even if it was acknowledged.
-    db.session.execute(update(a).where(
-        found, a.c.state != AlertState.RESOLVED, a.c.changed_run != run, f.c.level < a.c.level).values(
-        **fields, **raised, last_event=AlertEventKind.ESCALATED))
-    # Same condition, other details (quantity moved, date corrected to later): refresh quietly.
-    db.session.execute(update(a).where(
-        found, a.c.state != AlertState.RESOLVED, a.c.changed_run != run, f.c.level >= a.c.level,
-        or_(a.c.level != f.c.level, a.c.location_id != f.c.location_id,
-            a.c.batch_id.is_distinct_from(f.c.batch_id), a.c.item_id.is_distinct_from(f.c.item_id),
-            a.c.due_on.is_distinct_from(f.c.due_on), a.c.detail != f.c.detail)).values(**fields))
-    # New conditions: flagged first, then inserted.  Anti-joining the INSERT against its own target
-    # lets PostgreSQL plan a nested loop over a table that grows while the statement runs (quadratic:
-    # minutes for 10^5 alerts on a fresh table, bench/alerts.py).  The unique key (rule, subject) is
-    # the backstop against a concurrent run.
-    db.session.execute(update(f).where(
-        f.c.run_token == token, ~exists().where(a.c.rule == f.c.rule, a.c.subject == f.c.subject),
-    ).values(is_new=True))
+    # Every finding that has an alert, in one join (the alert table is read once per run, not three
+    # times): a resolved alert whose condition is back reopens; a more urgent stage (90 → 30 → 7
+    # days) raises it again, even if it was acknowledged; other details (quantity moved, date
+    # corrected to later) refresh quietly.  SET expressions read the row as it was before.
+    back = a.c.state == AlertState.RESOLVED
+    reraise = or_(back, f.c.level < a.c.level)
+    differs = or_(a.c.level != f.c.level, a.c.location_id != f.c.location_id,
+                  a.c.batch_id.is_distinct_from(f.c.batch_id), a.c.item_id.is_distinct_from(f.c.item_id),
+                  a.c.due_on.is_distinct_from(f.c.due_on), a.c.detail != f.c.detail)
+    db.session.execute(update(a).where(found, or_(back, differs)).values(
+        **fields,
+        state=case((reraise, literal(AlertState.OPEN, a.c.state.type)), else_=a.c.state),
+        raised_run=case((reraise, literal(run)), else_=a.c.raised_run),
+        raised_at=case((reraise, literal(now, a.c.raised_at.type)), else_=a.c.raised_at),
+        changed_run=case((reraise, literal(run)), else_=a.c.changed_run),
+        last_event=case((back, literal(AlertEventKind.REOPENED, a.c.last_event.type)),
+                        (f.c.level < a.c.level, literal(AlertEventKind.ESCALATED, a.c.last_event.type)),
+                        else_=a.c.last_event),
+        times_opened=a.c.times_opened + case((back, 1), else_=0),
+        resolved_at=case((back, null()), else_=a.c.resolved_at)))
+    # New conditions: flagged first (SQL rules while staging, Python rules here), then inserted.
+    # Anti-joining the INSERT against its own target lets PostgreSQL plan a nested loop over a table
+    # that grows while the statement runs (quadratic: minutes for 10^5 alerts on a fresh table,
+    # bench/alerts.py).  The unique key (rule, subject) is the backstop against a concurrent run.
+    if unflagged:
+        db.session.execute(update(f).where(
+            f.c.run_token == token, f.c.rule.in_(unflagged),
+            ~exists().where(a.c.rule == f.c.rule, a.c.subject == f.c.subject),
+        ).values(is_new=True))
     new = select(
         f.c.rule, f.c.subject, f.c.location_id, f.c.batch_id, f.c.item_id, f.c.level, f.c.due_on, f.c.detail,
         literal(AlertState.OPEN.value), literal(now), literal(now), literal(run), literal(run),
