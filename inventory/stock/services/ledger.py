@@ -34,14 +34,18 @@ from decimal import Decimal
 from typing import Iterable, Sequence
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, bindparam, func, insert, inspect, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from inventory.core import clock
 from inventory.core.codes import new_label_code
 from inventory.core.db import db, get_or_not_found
 from inventory.core.errors import AlreadyDone, InsufficientStock, InvalidInput, NotFound
 from inventory.core.quantities import format_quantity, parse_quantity
+from inventory.core.types import Quantity, utcnow
 from inventory.stock.models import (
     Batch,
     BatchSource,
@@ -181,9 +185,46 @@ def _reason(reason: str, *, required: bool, field: str = "reason") -> str:
 
 
 def _user(user: User) -> User:
-    if user is None or user.id is None:
-        raise InvalidInput(_l("An acting user is required."), field="user")
+    _user_id(user)
     return user
+
+
+def _user_id(user: User | None) -> int:
+    """The acting user's id, read from the instance's identity when it has one, so that a user
+    expired by the previous commit is not reloaded (one SELECT per booking saved).  Raises
+    InvalidInput when there is no user or it was never saved."""
+    if user is not None:
+        key = inspect(user).key
+        if key is not None:
+            return key[1][0]
+        if user.id is not None:
+            return user.id
+    raise InvalidInput(_l("An acting user is required."), field="user")
+
+
+def _connection():
+    """The session's connection for the ledger's Core statements, after flushing pending ORM
+    changes (Core statements do not autoflush, ORM queries did)."""
+    session = db.session()
+    session.flush()
+    return session.connection()
+
+
+def _attach(obj):
+    """Make ``obj`` — built with every column set, primary key included, for a row just written
+    by a Core statement — a persistent, unmodified instance of the session, without a query."""
+    make_transient_to_detached(obj)
+    db.session.add(obj)
+    return obj
+
+
+def _expire_quantity(batch_id: int) -> None:
+    """Expire the book stock of the session's copy of batch ``batch_id`` (if loaded), which a
+    Core UPDATE has just changed, so that it is read again on access."""
+    session = db.session()
+    batch = session.identity_map.get(identity_key(Batch, batch_id))
+    if batch is not None:
+        session.expire(batch, ["quantity"])
 
 
 def _check_token(request_token: str | None) -> str | None:
@@ -197,29 +238,49 @@ def _check_token(request_token: str | None) -> str | None:
     return token
 
 
-def _open_document(kind: DocumentKind, *, location: Location, user: User, occurred_at: dt.datetime,
+_DOC = Document.__table__
+_MOVEMENT = Movement.__table__
+_BATCH = Batch.__table__
+#: The voucher row; its number is set by :data:`_NUMBER_DOCUMENT` once the id is known.
+_INSERT_DOCUMENT = insert(_DOC)
+_NUMBER_DOCUMENT = (update(_DOC).where(_DOC.c.id == bindparam("doc_id"))
+                    .values(number=bindparam("doc_number")))
+_INSERT_MOVEMENT = insert(_MOVEMENT)
+_QTY = bindparam("take_qty", type_=Quantity())
+#: The conditional take: never below zero, and only while the batch is still at the location.
+_TAKE = (update(_BATCH)
+         .where(_BATCH.c.id == bindparam("take_batch"), _BATCH.c.location_id == bindparam("take_location"),
+                _BATCH.c.quantity_milli >= _QTY)
+         .values(quantity_milli=_BATCH.c.quantity_milli - _QTY))
+
+
+def _open_document(kind: DocumentKind, *, location: Location | int, user: User, occurred_at: dt.datetime,
                    request_token: str | None, counterparty: str = "",
                    counterparty_location: Location | None = None, external_ref: str = "",
                    reason: str = "") -> Document:
-    """Create and flush the voucher; refuse a request token that was already used."""
+    """Write the voucher and give it its number (two Core statements, no ORM flush); return it as
+    a persistent Document.  ``location`` is a Location or its id.  Refuses a request token that
+    was already used (AlreadyDone)."""
     token = _check_token(request_token)
-    doc = Document(
-        kind=kind, location_id=location.id, user_id=user.id, occurred_at=occurred_at,
-        request_token=token, counterparty=(counterparty or "").strip(),
+    conn = _connection()
+    values = dict(
+        kind=kind, location_id=location if isinstance(location, int) else location.id,
+        user_id=_user_id(user), occurred_at=occurred_at, recorded_at=utcnow(), request_token=token,
+        counterparty=(counterparty or "").strip(),
         counterparty_location_id=counterparty_location.id if counterparty_location else None,
         external_ref=(external_ref or "").strip(), reason=reason,
     )
-    db.session.add(doc)
     try:
-        db.session.flush()
+        doc_id = conn.execute(_INSERT_DOCUMENT, values).inserted_primary_key[0]
     except IntegrityError:
         # A concurrent post with the same token won the race.  The session must
         # be rolled back by the caller, which then finds the first document.
         raise AlreadyDone(_l("This form was already submitted; nothing was booked twice."),
                           repeated_form=True) from None
     local = clock.to_local(occurred_at)
-    doc.number = f"{DOCUMENT_PREFIX[kind]}-{local:%Y%m%d}-{doc.id:06d}"
-    return doc
+    number = f"{DOCUMENT_PREFIX[kind]}-{local:%Y%m%d}-{doc_id:06d}"
+    conn.execute(_NUMBER_DOCUMENT, {"doc_id": doc_id, "doc_number": number})
+    return _attach(Document(id=doc_id, number=number, **values))
 
 
 def _book(doc: Document, batch: Batch, kind: MovementKind, quantity: Decimal, *, location_id: int,
@@ -234,29 +295,27 @@ def _book(doc: Document, batch: Batch, kind: MovementKind, quantity: Decimal, *,
     return mv
 
 
-def _take(batch: Batch, quantity: Decimal, location_id: int) -> bool:
-    """Atomically take ``quantity`` from ``batch`` if that much is on hand and the
-    batch is still at ``location_id``; True on success."""
-    result = db.session.execute(
-        update(Batch)
-        .where(Batch.id == batch.id, Batch.location_id == location_id, Batch.quantity >= quantity)
-        .values(quantity=Batch.quantity - quantity)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.expire(batch, ["quantity"])
+def _take(batch: Batch | int, quantity: Decimal, location_id: int) -> bool:
+    """Atomically take ``quantity`` from ``batch`` (a Batch or its id) if that much is on hand
+    and the batch is still at ``location_id``; True on success.  One conditional UPDATE."""
+    batch_id = batch if isinstance(batch, int) else batch.id
+    result = _connection().execute(_TAKE, {"take_batch": batch_id, "take_location": location_id,
+                                           "take_qty": quantity})
+    _expire_quantity(batch_id)
     return result.rowcount == 1
+
+
+_PUT = (update(_BATCH)
+        .where(_BATCH.c.id == bindparam("put_batch"), _BATCH.c.location_id == bindparam("put_location"))
+        .values(quantity_milli=_BATCH.c.quantity_milli + bindparam("put_qty", type_=Quantity())))
 
 
 def _put(batch: Batch, quantity: Decimal, location_id: int) -> None:
     """Atomically add ``quantity`` to ``batch``; raise InvalidInput if the batch has
     meanwhile moved away from ``location_id``."""
-    result = db.session.execute(
-        update(Batch)
-        .where(Batch.id == batch.id, Batch.location_id == location_id)
-        .values(quantity=Batch.quantity + quantity)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.expire(batch, ["quantity"])
+    result = _connection().execute(_PUT, {"put_batch": batch.id, "put_location": location_id,
+                                          "put_qty": quantity})
+    _expire_quantity(batch.id)
     if result.rowcount != 1:
         raise _moved(batch)
 
@@ -434,21 +493,36 @@ def issue(*, location_id: int, item_id: int, quantity: Decimal | int | str, user
     location, expired batch), NotFound, InsufficientStock (more than the usable
     stock), AlreadyDone (repeated request token).
     """
-    user = _user(user)
-    location = _get_location(location_id)
-    item = _get_item(item_id)
+    user_id = _user_id(user)
+    try:
+        when, late = booking_time(occurred_at), None
+    except InvalidInput as err:  # raised below, after the checks that come first
+        when, late = clock.to_utc_naive(occurred_at), err
+    rows = _connection().execute(_ISSUE_HEAD, {
+        "head_location": location_id, "head_item": item_id, "head_today": today,
+        "head_received_by": clock.local_date(when)}).all()
+    if not rows:
+        raise NotFound(_l("Unknown location."), field="location")
+    head = rows[0]
+    if not head.location_active:
+        raise InvalidInput(_l("Location %(name)s is inactive.", name=head.location_name), field="location")
+    if head.item_id is None:
+        raise NotFound(_l("Unknown item."), field="item")
+    if not head.item_active:
+        raise InvalidInput(_l("Item %(name)s is inactive.", name=head.item_name), field="item")
+    item = head  # has the item's ``unit`` and ``unit_precision``
     qty = parse_quantity(quantity, item)
     recipient = (recipient or "").strip()
     if not recipient:
         raise InvalidInput(_l("The recipient is required."), field="recipient")
-    when = booking_time(occurred_at)
-
-    candidates = usable_batches(location.id, item.id, today, received_by=clock.local_date(when))
-    chosen: list[Batch]
+    if late is not None:
+        raise late
+    # (batch id, on hand) of the usable batches, nearest expiry first
+    candidates = [(row.batch_id, row.on_hand) for row in rows if row.batch_id is not None]
     override = False
     if batch_id is not None:
         batch = _get_batch(batch_id)
-        if batch.location_id != location.id or batch.item_id != item.id:
+        if batch.location_id != location_id or batch.item_id != head.item_id:
             raise InvalidInput(_l("That batch is not this item at this location."), field="batch")
         if batch.is_expired(today):
             raise InvalidInput(
@@ -459,38 +533,63 @@ def issue(*, location_id: int, item_id: int, quantity: Decimal | int | str, user
         _not_before_receipt(batch, when)
         if batch.quantity < qty:
             raise _short(item, batch.quantity, qty)
-        chosen = [batch]
-        override = not candidates or candidates[0].id != batch.id
+        override = not candidates or candidates[0][0] != batch.id
+        candidates = [(batch.id, batch.quantity)]
     else:
-        available = sum((b.quantity for b in candidates), Decimal(0))
+        available = sum((on_hand for _id, on_hand in candidates), Decimal(0))
         if available < qty:
             raise _short(item, available, qty)
-        chosen = candidates
 
-    doc = _open_document(DocumentKind.ISSUE, location=location, user=user, occurred_at=when,
+    doc = _open_document(DocumentKind.ISSUE, location=location_id, user=user, occurred_at=when,
                          request_token=request_token, counterparty=recipient,
                          reason=_reason(reason, required=False))
+    conn = db.session.connection()
+    movements = []
     remaining = qty
-    for batch in chosen:
+    for chosen_id, on_hand in candidates:
         if remaining <= 0:
             break
-        on_hand = batch.quantity  # as read above; re-read only when a concurrent writer changed it
+        # ``on_hand`` as read above; re-read only when a concurrent writer changed it
         for _attempt in range(_RETRIES):
             take = min(on_hand, remaining)
             if take <= 0:
                 break
-            if not _take(batch, take, location.id):
-                on_hand = _current_quantity(batch.id)
+            if not _take(chosen_id, take, location_id):
+                on_hand = _current_quantity(chosen_id)
                 continue
-            _book(doc, batch, MovementKind.ISSUE, -take, location_id=location.id,
-                  reason=doc.reason, fefo_override=override)
+            values = dict(kind=MovementKind.ISSUE, document_id=doc.id, batch_id=chosen_id,
+                          item_id=head.item_id, location_id=location_id, quantity_milli=-take,
+                          user_id=user_id, occurred_at=when, recorded_at=doc.recorded_at,
+                          reason=doc.reason, reverses_id=None, fefo_override=override)
+            mv_id = conn.execute(_INSERT_MOVEMENT, values).inserted_primary_key[0]
+            values["quantity"] = values.pop("quantity_milli")
+            movements.append(_attach(Movement(id=mv_id, **values)))
             remaining -= take
             break
     if remaining > 0:
         # Concurrent issues used the stock between our read and our update.
         raise _short(item, qty - remaining, qty)
-    db.session.flush()
+    set_committed_value(doc, "movements", movements)
     return doc
+
+
+#: Everything an issue reads, in one statement: the location (no row: unknown), the item
+#: (NULL columns: unknown) and its usable batches in FEFO order (the order of
+#: :func:`usable_batches`; NULL batch columns: none).
+_ISSUE_HEAD = (
+    select(Location.active.label("location_active"), Location.name_zh.label("location_name"),
+           Item.id.label("item_id"), Item.active.label("item_active"), Item.name_zh.label("item_name"),
+           Item.unit.label("unit"), Item.unit_precision.label("unit_precision"),
+           Batch.id.label("batch_id"), Batch.quantity.label("on_hand"))
+    .select_from(Location)
+    .outerjoin(Item, Item.id == bindparam("head_item"))
+    .outerjoin(Batch, and_(
+        Batch.location_id == Location.id, Batch.item_id == Item.id, Batch.quantity > 0,
+        or_(Batch.expires_on.is_(None), Batch.expires_on >= bindparam("head_today")),
+        Batch.received_on <= bindparam("head_received_by")))
+    .where(Location.id == bindparam("head_location"))
+    .order_by(Batch.expires_on.is_(None), Batch.expires_on, Batch.received_on, Batch.id)
+)
 
 
 # --------------------------------------------------------------------------- transfer
