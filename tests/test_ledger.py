@@ -537,3 +537,74 @@ def test_second_reversal_is_not_a_repeated_form(setup):
     err = refused(AlreadyDone, ledger.reverse, movement_id=receipt.id, user=s["keeper"], reason="x",
                   request_token="a")
     assert err.repeated_form is True and err.document_id is not None
+
+
+# ----------------------------------------------------------------- what a booking costs
+
+
+def _issue_one(s, today, ids=None):
+    ids = ids or dict(location_id=s["depot"].id, item_id=s["water"].id)
+    return ledger.issue(**ids, quantity=1, user=s["keeper"], recipient="x", today=today)
+
+
+def _kinds(statements):
+    return [" ".join(st.split()[:3]).upper() for st in statements]
+
+
+def test_an_issue_runs_four_statements_whatever_the_data(setup, today, count_queries):
+    """One read (location, item and usable batches together), the numbered voucher, the
+    conditional UPDATE and the movement — and the acting user, expired by the last commit, is
+    not read again.  The count stays the same with twice the batches, items and locations."""
+    s, f = setup, setup["f"]
+    f.stock(s["depot"], s["water"], 10, expires_on=today + dt.timedelta(days=30))
+    f.commit()
+    expected = ["SELECT LOCATION.ACTIVE AS", "INSERT INTO DOCUMENT", "UPDATE BATCH SET", "INSERT INTO MOVEMENT"]
+    ids = dict(location_id=s["depot"].id, item_id=s["water"].id)
+    db.session.commit()  # expires the keeper as a request's commit would
+    with count_queries() as first:
+        _issue_one(s, today, ids)
+    db.session.commit()
+    assert _kinds(first.statements) == expected
+    for n in range(3):  # more batches of the item here, and stock elsewhere
+        f.stock(s["depot"], s["water"], 10, expires_on=today + dt.timedelta(days=60 + n))
+        f.stock(s["other"], f.item(), 5)
+    f.commit()
+    with count_queries() as second:
+        _issue_one(s, today, ids)
+    db.session.commit()
+    assert _kinds(second.statements) == expected
+    assert ledger.check_ledger() == []
+
+
+def test_an_issue_keeps_the_session_copy_of_the_batch_current(setup, today):
+    s, f = setup, setup["f"]
+    batch = f.stock(s["depot"], s["water"], 10)
+    f.commit()
+    assert batch.quantity == 10  # loaded into the session
+    doc = _issue_one(s, today)
+    assert batch.quantity == 9  # before the commit: the Core UPDATE expired the loaded copy
+    assert [(m.batch_id, m.quantity, m.kind) for m in doc.movements] == [(batch.id, D(-1), MovementKind.ISSUE)]
+    assert doc.user_id == s["keeper"].id and doc.location_id == s["depot"].id
+    db.session.commit()
+    assert db.session.get(Document, doc.id).movements[0].document_id == doc.id
+
+
+def test_document_numbers_are_the_local_date_and_the_id_of_at_least_six_digits(setup, today, backend):
+    s, f = setup, setup["f"]
+    f.stock(s["depot"], s["water"], 10)
+    f.commit()
+    doc = _issue_one(s, today)
+    db.session.commit()
+    assert doc.number == f"CK-{today:%Y%m%d}-{doc.id:06d}"
+    assert len(doc.number) == len("CK-20261129-000001")
+    # past a million documents the id is written whole, never cut to six digits
+    if backend == "postgresql":
+        db.session.execute(text("SELECT setval(pg_get_serial_sequence('document', 'id'), 1234566)"))
+    else:
+        db.session.add(Document(id=1234566, kind="issue", location_id=s["depot"].id, user_id=s["keeper"].id,
+                                occurred_at=dt.datetime(2026, 11, 29, 1, 0), number="CK-manual"))
+    db.session.commit()
+    doc = _issue_one(s, today)
+    db.session.commit()
+    assert (doc.id, doc.number) == (1234567, f"CK-{today:%Y%m%d}-1234567")
+    assert db.session.scalar(select(Document.number).where(Document.id == 1234567)) == doc.number

@@ -34,10 +34,9 @@ from decimal import Decimal
 from typing import Iterable, Sequence
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, func, insert, inspect, or_, select, update
+from sqlalchemy import String, and_, bindparam, case, cast, func, insert, inspect, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from inventory.core import clock
@@ -227,24 +226,50 @@ def _expire_quantity(batch_id: int) -> None:
         session.expire(batch, ["quantity"])
 
 
+_DOC = Document.__table__
+_MOVEMENT = Movement.__table__
+_BATCH = Batch.__table__
+_TOKEN_USED = select(_DOC.c.id).where(_DOC.c.request_token == bindparam("token"))
+
+
 def _check_token(request_token: str | None) -> str | None:
     """Raise AlreadyDone (``repeated_form``) when this one-time form token was already used."""
     token = (request_token or "").strip() or None
     if token is not None:
-        done = db.session.scalar(select(Document.id).where(Document.request_token == token))
+        done = _connection().execute(_TOKEN_USED, {"token": token}).scalar()
         if done is not None:
             raise AlreadyDone(_l("This form was already submitted; nothing was booked twice."),
                               document_id=done, repeated_form=True)
     return token
 
 
-_DOC = Document.__table__
-_MOVEMENT = Movement.__table__
-_BATCH = Batch.__table__
-#: The voucher row; its number is set by :data:`_NUMBER_DOCUMENT` once the id is known.
-_INSERT_DOCUMENT = insert(_DOC)
-_NUMBER_DOCUMENT = (update(_DOC).where(_DOC.c.id == bindparam("doc_id"))
-                    .values(number=bindparam("doc_number")))
+#: Columns of a voucher the ledger fills (``id`` and ``number`` come from the statement).
+_DOC_COLUMNS = ("kind", "location_id", "user_id", "occurred_at", "recorded_at", "request_token",
+                "counterparty", "counterparty_location_id", "external_ref", "reason")
+#: :func:`_insert_document_statement` per dialect name, built on first use.
+_INSERT_DOCUMENT: dict[str, object] = {}
+
+
+def _insert_document_statement(dialect: str):
+    """``INSERT INTO document … SELECT`` that takes the next id and writes the number
+    ``<prefix><id, at least 6 digits>`` in the same statement (no UPDATE after the INSERT),
+    RETURNING id and number.  PostgreSQL takes the id from the column's sequence; SQLite, whose
+    writers are serialised by the database lock this statement holds, takes max(id) + 1 —
+    what SQLite itself assigns in a table without AUTOINCREMENT."""
+    if dialect == "postgresql":
+        new_id = select(func.nextval(func.pg_get_serial_sequence("document", "id")).label("n")).subquery()
+        text_id = cast(new_id.c.n, String)
+        padded = case((new_id.c.n < 1000000, func.lpad(text_id, 6, "0")), else_=text_id)
+    else:
+        new_id = select((func.coalesce(func.max(_DOC.c.id), 0) + 1).label("n")).subquery()
+        padded = func.printf("%06d", new_id.c.n)
+    number = bindparam("doc_prefix", type_=String()).concat(padded)
+    values = [bindparam(f"doc_{name}", type_=_DOC.c[name].type) for name in _DOC_COLUMNS]
+    return (insert(_DOC)
+            .from_select(["id", "number", *_DOC_COLUMNS], select(new_id.c.n, number, *values))
+            .returning(_DOC.c.id, _DOC.c.number))
+
+
 _INSERT_MOVEMENT = insert(_MOVEMENT)
 _QTY = bindparam("take_qty", type_=Quantity())
 #: The conditional take: never below zero, and only while the batch is still at the location.
@@ -258,11 +283,10 @@ def _open_document(kind: DocumentKind, *, location: Location | int, user: User, 
                    request_token: str | None, counterparty: str = "",
                    counterparty_location: Location | None = None, external_ref: str = "",
                    reason: str = "") -> Document:
-    """Write the voucher and give it its number (two Core statements, no ORM flush); return it as
-    a persistent Document.  ``location`` is a Location or its id.  Refuses a request token that
+    """Write the numbered voucher with one Core statement (no ORM flush) and return it as a
+    persistent Document.  ``location`` is a Location or its id.  Refuses a request token that
     was already used (AlreadyDone)."""
     token = _check_token(request_token)
-    conn = _connection()
     values = dict(
         kind=kind, location_id=location if isinstance(location, int) else location.id,
         user_id=_user_id(user), occurred_at=occurred_at, recorded_at=utcnow(), request_token=token,
@@ -270,17 +294,24 @@ def _open_document(kind: DocumentKind, *, location: Location | int, user: User, 
         counterparty_location_id=counterparty_location.id if counterparty_location else None,
         external_ref=(external_ref or "").strip(), reason=reason,
     )
+    params = {f"doc_{name}": value for name, value in values.items()}
+    params["doc_prefix"] = f"{DOCUMENT_PREFIX[kind]}-{clock.to_local(occurred_at):%Y%m%d}-"
+    doc = Document(**values)  # built before the INSERT: on SQLite the write lock is held from there on
+    conn = _connection()
+    dialect = conn.dialect.name
+    stmt = _INSERT_DOCUMENT.get(dialect)
+    if stmt is None:
+        stmt = _INSERT_DOCUMENT[dialect] = _insert_document_statement(dialect)
     try:
-        doc_id = conn.execute(_INSERT_DOCUMENT, values).inserted_primary_key[0]
+        doc.id, doc.number = conn.execute(stmt, params).one()
     except IntegrityError:
+        if token is None:
+            raise
         # A concurrent post with the same token won the race.  The session must
         # be rolled back by the caller, which then finds the first document.
         raise AlreadyDone(_l("This form was already submitted; nothing was booked twice."),
                           repeated_form=True) from None
-    local = clock.to_local(occurred_at)
-    number = f"{DOCUMENT_PREFIX[kind]}-{local:%Y%m%d}-{doc_id:06d}"
-    conn.execute(_NUMBER_DOCUMENT, {"doc_id": doc_id, "doc_number": number})
-    return _attach(Document(id=doc_id, number=number, **values))
+    return _attach(doc)
 
 
 def _book(doc: Document, batch: Batch, kind: MovementKind, quantity: Decimal, *, location_id: int,
@@ -295,11 +326,12 @@ def _book(doc: Document, batch: Batch, kind: MovementKind, quantity: Decimal, *,
     return mv
 
 
-def _take(batch: Batch | int, quantity: Decimal, location_id: int) -> bool:
+def _take(batch: Batch | int, quantity: Decimal, location_id: int, conn=None) -> bool:
     """Atomically take ``quantity`` from ``batch`` (a Batch or its id) if that much is on hand
-    and the batch is still at ``location_id``; True on success.  One conditional UPDATE."""
+    and the batch is still at ``location_id``; True on success.  One conditional UPDATE, on
+    ``conn`` when given (the session's connection, nothing pending to flush)."""
     batch_id = batch if isinstance(batch, int) else batch.id
-    result = _connection().execute(_TAKE, {"take_batch": batch_id, "take_location": location_id,
+    result = (conn or _connection()).execute(_TAKE, {"take_batch": batch_id, "take_location": location_id,
                                            "take_qty": quantity})
     _expire_quantity(batch_id)
     return result.rowcount == 1
@@ -544,7 +576,6 @@ def issue(*, location_id: int, item_id: int, quantity: Decimal | int | str, user
                          request_token=request_token, counterparty=recipient,
                          reason=_reason(reason, required=False))
     conn = db.session.connection()
-    movements = []
     remaining = qty
     for chosen_id, on_hand in candidates:
         if remaining <= 0:
@@ -554,22 +585,19 @@ def issue(*, location_id: int, item_id: int, quantity: Decimal | int | str, user
             take = min(on_hand, remaining)
             if take <= 0:
                 break
-            if not _take(chosen_id, take, location_id):
+            if not _take(chosen_id, take, location_id, conn):
                 on_hand = _current_quantity(chosen_id)
                 continue
             values = dict(kind=MovementKind.ISSUE, document_id=doc.id, batch_id=chosen_id,
                           item_id=head.item_id, location_id=location_id, quantity_milli=-take,
                           user_id=user_id, occurred_at=when, recorded_at=doc.recorded_at,
                           reason=doc.reason, reverses_id=None, fefo_override=override)
-            mv_id = conn.execute(_INSERT_MOVEMENT, values).inserted_primary_key[0]
-            values["quantity"] = values.pop("quantity_milli")
-            movements.append(_attach(Movement(id=mv_id, **values)))
+            conn.execute(_INSERT_MOVEMENT, values)
             remaining -= take
             break
     if remaining > 0:
         # Concurrent issues used the stock between our read and our update.
         raise _short(item, qty - remaining, qty)
-    set_committed_value(doc, "movements", movements)
     return doc
 
 
