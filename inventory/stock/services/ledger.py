@@ -34,9 +34,9 @@ from decimal import Decimal
 from typing import Iterable, Sequence
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, and_, bindparam, case, cast, func, insert, inspect, or_, select, update
+from sqlalchemy import String, and_, bindparam, case, cast, event, func, insert, inspect, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
 from inventory.core import clock
@@ -209,12 +209,48 @@ def _connection():
     return session.connection()
 
 
+#: Key in ``Session.info``: (transaction, instance) for rows the ledger wrote with Core
+#: statements and attached with :func:`_attach`, forgotten again when that transaction rolls back.
+_WRITTEN = "inventory.ledger.written"
+
+
 def _attach(obj):
     """Make ``obj`` — built with every column set, primary key included, for a row just written
-    by a Core statement — a persistent, unmodified instance of the session, without a query."""
+    by a Core statement — a persistent, unmodified instance of the session, without a query.
+
+    Like an instance the ORM inserted, it leaves the session again when the transaction (or
+    savepoint) it was written in rolls back — its row is gone, and on SQLite its id is given to
+    the next row."""
     make_transient_to_detached(obj)
-    db.session.add(obj)
+    session = db.session()
+    session.add(obj)
+    txn = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(_WRITTEN, []).append((txn, obj))
     return obj
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back(session: Session, previous_transaction) -> None:
+    """Expunge the attached instances written inside ``previous_transaction``, just rolled back."""
+    written = session.info.get(_WRITTEN)
+    if not written:
+        return
+    kept = []
+    for txn, obj in written:
+        inside = txn
+        while inside is not None and inside is not previous_transaction:
+            inside = inside.parent
+        if inside is None:
+            kept.append((txn, obj))
+        elif obj in session:
+            session.expunge(obj)
+    session.info[_WRITTEN] = kept
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_committed(session: Session) -> None:
+    """After the real commit the attached instances are ordinary persistent ones."""
+    session.info.pop(_WRITTEN, None)
 
 
 def _expire_quantity(batch_id: int) -> None:
@@ -279,13 +315,12 @@ _TAKE = (update(_BATCH)
          .values(quantity_milli=_BATCH.c.quantity_milli - _QTY))
 
 
-def _open_document(kind: DocumentKind, *, location: Location | int, user: User, occurred_at: dt.datetime,
-                   request_token: str | None, counterparty: str = "",
-                   counterparty_location: Location | None = None, external_ref: str = "",
-                   reason: str = "") -> Document:
-    """Write the numbered voucher with one Core statement (no ORM flush) and return it as a
-    persistent Document.  ``location`` is a Location or its id.  Refuses a request token that
-    was already used (AlreadyDone)."""
+def _new_document(kind: DocumentKind, *, location: Location | int, user: User, occurred_at: dt.datetime,
+                  request_token: str | None, counterparty: str = "",
+                  counterparty_location: Location | None = None, external_ref: str = "",
+                  reason: str = "") -> tuple[Document, dict]:
+    """The voucher still to be written — a Document without id and number — and the parameters
+    of :func:`_insert_document_statement` for it.  Refuses a used request token (AlreadyDone)."""
     token = _check_token(request_token)
     values = dict(
         kind=kind, location_id=location if isinstance(location, int) else location.id,
@@ -296,22 +331,61 @@ def _open_document(kind: DocumentKind, *, location: Location | int, user: User, 
     )
     params = {f"doc_{name}": value for name, value in values.items()}
     params["doc_prefix"] = f"{DOCUMENT_PREFIX[kind]}-{clock.to_local(occurred_at):%Y%m%d}-"
-    doc = Document(**values)  # built before the INSERT: on SQLite the write lock is held from there on
-    conn = _connection()
-    dialect = conn.dialect.name
+    # built before the INSERT: on SQLite the write lock is held from that statement on
+    return Document(**values), params
+
+
+def _write_document(conn, stmt, params: dict, doc: Document):
+    """Run ``stmt`` (the voucher's INSERT, alone or with more) and return its one row; a unique
+    violation on a request token becomes AlreadyDone (a concurrent post of the same form won)."""
+    try:
+        return conn.execute(stmt, params).one()
+    except IntegrityError:
+        if doc.request_token is None:
+            raise
+        # The session must be rolled back by the caller, which then finds the first document.
+        raise AlreadyDone(_l("This form was already submitted; nothing was booked twice."),
+                          repeated_form=True) from None
+
+
+def _document_statement(dialect: str):
     stmt = _INSERT_DOCUMENT.get(dialect)
     if stmt is None:
         stmt = _INSERT_DOCUMENT[dialect] = _insert_document_statement(dialect)
-    try:
-        doc.id, doc.number = conn.execute(stmt, params).one()
-    except IntegrityError:
-        if token is None:
-            raise
-        # A concurrent post with the same token won the race.  The session must
-        # be rolled back by the caller, which then finds the first document.
-        raise AlreadyDone(_l("This form was already submitted; nothing was booked twice."),
-                          repeated_form=True) from None
+    return stmt
+
+
+def _open_document(kind: DocumentKind, **kwargs) -> Document:
+    """Write the numbered voucher with one Core statement (no ORM flush) and return it as a
+    persistent Document.  Arguments as :func:`_new_document` (``location`` a Location or its
+    id).  Raises AlreadyDone for a request token already used."""
+    doc, params = _new_document(kind, **kwargs)
+    conn = _connection()
+    doc.id, doc.number = _write_document(conn, _document_statement(conn.dialect.name), params, doc)
     return _attach(doc)
+
+
+_MOVEMENT_COLUMNS = ("kind", "item_id", "location_id", "quantity_milli", "user_id", "occurred_at",
+                     "recorded_at", "reason", "fefo_override")
+_ISSUE_IN_ONE: list = []
+
+
+def _issue_in_one_statement():
+    """PostgreSQL: voucher, first conditional take and its movement in one statement
+    (data-modifying CTEs), one round trip instead of three.  The movement is written only if
+    the UPDATE matched; the row returned is (document id, number, movements written: 0 or 1)."""
+    if not _ISSUE_IN_ONE:
+        doc = _document_statement("postgresql").cte("doc")
+        took = _TAKE.returning(_BATCH.c.id.label("batch_id")).cte("took")
+        values = [bindparam(f"mv_{name}", type_=_MOVEMENT.c[name].type) for name in _MOVEMENT_COLUMNS]
+        movement = (insert(_MOVEMENT)
+                    .from_select(["document_id", "batch_id", *_MOVEMENT_COLUMNS],
+                                 select(doc.c.id, took.c.batch_id, *values).select_from(doc).join(took, true()))
+                    .returning(_MOVEMENT.c.id)
+                    .cte("movement"))
+        _ISSUE_IN_ONE.append(select(doc.c.id, doc.c.number,
+                                    select(func.count()).select_from(movement).scalar_subquery()))
+    return _ISSUE_IN_ONE[0]
 
 
 def _book(doc: Document, batch: Batch, kind: MovementKind, quantity: Decimal, *, location_id: int,
@@ -572,27 +646,45 @@ def issue(*, location_id: int, item_id: int, quantity: Decimal | int | str, user
         if available < qty:
             raise _short(item, available, qty)
 
-    doc = _open_document(DocumentKind.ISSUE, location=location_id, user=user, occurred_at=when,
-                         request_token=request_token, counterparty=recipient,
-                         reason=_reason(reason, required=False))
+    doc, doc_params = _new_document(DocumentKind.ISSUE, location=location_id, user=user, occurred_at=when,
+                                    request_token=request_token, counterparty=recipient,
+                                    reason=_reason(reason, required=False))
     conn = db.session.connection()
+    movement = dict(kind=MovementKind.ISSUE, item_id=head.item_id, location_id=location_id, user_id=user_id,
+                    occurred_at=when, recorded_at=doc.recorded_at, reason=doc.reason, reverses_id=None,
+                    fefo_override=override)
+    first_done = None  # PostgreSQL: whether the first take, written with the voucher, succeeded
+    if conn.dialect.name == "postgresql":
+        first_id, first_on_hand = candidates[0]
+        params = dict(doc_params, take_batch=first_id, take_location=location_id,
+                      take_qty=min(first_on_hand, qty),
+                      **{f"mv_{name}": movement[name] for name in _MOVEMENT_COLUMNS if name != "quantity_milli"},
+                      mv_quantity_milli=-min(first_on_hand, qty))
+        doc.id, doc.number, written = _write_document(conn, _issue_in_one_statement(), params, doc)
+        _expire_quantity(first_id)
+        first_done = written == 1
+    else:
+        doc.id, doc.number = _write_document(conn, _document_statement(conn.dialect.name), doc_params, doc)
+    _attach(doc)
+    movement["document_id"] = doc.id
     remaining = qty
-    for chosen_id, on_hand in candidates:
+    for index, (chosen_id, on_hand) in enumerate(candidates):
         if remaining <= 0:
             break
         # ``on_hand`` as read above; re-read only when a concurrent writer changed it
-        for _attempt in range(_RETRIES):
+        for attempt in range(_RETRIES):
             take = min(on_hand, remaining)
             if take <= 0:
                 break
-            if not _take(chosen_id, take, location_id, conn):
+            if index == 0 and attempt == 0 and first_done is not None:
+                taken = first_done  # already tried, with the voucher
+            else:
+                taken = _take(chosen_id, take, location_id, conn)
+                if taken:
+                    conn.execute(_INSERT_MOVEMENT, dict(movement, batch_id=chosen_id, quantity_milli=-take))
+            if not taken:
                 on_hand = _current_quantity(chosen_id)
                 continue
-            values = dict(kind=MovementKind.ISSUE, document_id=doc.id, batch_id=chosen_id,
-                          item_id=head.item_id, location_id=location_id, quantity_milli=-take,
-                          user_id=user_id, occurred_at=when, recorded_at=doc.recorded_at,
-                          reason=doc.reason, reverses_id=None, fefo_override=override)
-            conn.execute(_INSERT_MOVEMENT, values)
             remaining -= take
             break
     if remaining > 0:
