@@ -7,6 +7,11 @@ rows under one :class:`~inventory.stock.models.Document`, then flushes.  The cal
 :class:`~inventory.core.errors.DomainError` is raised — in which case
 nothing was changed.
 
+The writes are Core statements on the session's connection (sent at once, as a flush
+would); the voucher comes back as a persistent Document without a query.  An issue — the
+most frequent booking — reads once and writes the voucher, the take and the movement
+(SQLite: three statements; PostgreSQL: one), then the caller commits.
+
 Why conditional updates: ``UPDATE batch SET qty = qty - :n WHERE id = :id AND
 qty >= :n`` is correct under concurrent writers on both SQLite (with a busy
 timeout) and PostgreSQL, while read-then-write loses updates and
