@@ -537,3 +537,122 @@ def test_second_reversal_is_not_a_repeated_form(setup):
     err = refused(AlreadyDone, ledger.reverse, movement_id=receipt.id, user=s["keeper"], reason="x",
                   request_token="a")
     assert err.repeated_form is True and err.document_id is not None
+
+
+# ----------------------------------------------------------------- what a booking costs
+
+
+def _issue_one(s, today, ids=None):
+    ids = ids or dict(location_id=s["depot"].id, item_id=s["water"].id)
+    return ledger.issue(**ids, quantity=1, user=s["keeper"], recipient="x", today=today)
+
+
+def _kinds(statements):
+    return [" ".join(st.split()[:3]).upper() for st in statements]
+
+
+def test_an_issue_runs_a_constant_minimum_of_statements(setup, today, count_queries, backend):
+    """One read (location, item and usable batches together), then the numbered voucher, the
+    conditional UPDATE and the movement — three statements on SQLite, one on PostgreSQL — and
+    the acting user, expired by the last commit, is not read again.  The count stays the same
+    with more batches, items and locations."""
+    s, f = setup, setup["f"]
+    f.stock(s["depot"], s["water"], 10, expires_on=today + dt.timedelta(days=30))
+    f.commit()
+    expected = ["SELECT LOCATION.ACTIVE AS"] + (
+        ["WITH DOC AS"] if backend == "postgresql"
+        else ["INSERT INTO DOCUMENT", "UPDATE BATCH SET", "INSERT INTO MOVEMENT"])
+    ids = dict(location_id=s["depot"].id, item_id=s["water"].id)
+    db.session.commit()  # expires the keeper as a request's commit would
+    with count_queries() as first:
+        _issue_one(s, today, ids)
+    db.session.commit()
+    assert _kinds(first.statements) == expected
+    for n in range(3):  # more batches of the item here, and stock elsewhere
+        f.stock(s["depot"], s["water"], 10, expires_on=today + dt.timedelta(days=60 + n))
+        f.stock(s["other"], f.item(), 5)
+    f.commit()
+    with count_queries() as second:
+        _issue_one(s, today, ids)
+    db.session.commit()
+    assert _kinds(second.statements) == expected
+    assert ledger.check_ledger() == []
+
+
+def test_an_issue_keeps_the_session_copy_of_the_batch_current(setup, today):
+    s, f = setup, setup["f"]
+    batch = f.stock(s["depot"], s["water"], 10)
+    f.commit()
+    assert batch.quantity == 10  # loaded into the session
+    doc = _issue_one(s, today)
+    assert batch.quantity == 9  # before the commit: the Core UPDATE expired the loaded copy
+    assert [(m.batch_id, m.quantity, m.kind) for m in doc.movements] == [(batch.id, D(-1), MovementKind.ISSUE)]
+    assert doc.user_id == s["keeper"].id and doc.location_id == s["depot"].id
+    db.session.commit()
+    assert db.session.get(Document, doc.id).movements[0].document_id == doc.id
+
+
+def test_document_numbers_are_the_local_date_and_the_id_of_at_least_six_digits(setup, today, backend):
+    s, f = setup, setup["f"]
+    f.stock(s["depot"], s["water"], 10)
+    f.commit()
+    doc = _issue_one(s, today)
+    db.session.commit()
+    assert doc.number == f"CK-{today:%Y%m%d}-{doc.id:06d}"
+    assert len(doc.number) == len("CK-20261129-000001")
+    # past a million documents the id is written whole, never cut to six digits
+    if backend == "postgresql":
+        db.session.execute(text("SELECT setval(pg_get_serial_sequence('document', 'id'), 1234566)"))
+    else:
+        db.session.add(Document(id=1234566, kind="issue", location_id=s["depot"].id, user_id=s["keeper"].id,
+                                occurred_at=dt.datetime(2026, 11, 29, 1, 0), number="CK-manual"))
+    db.session.commit()
+    doc = _issue_one(s, today)
+    db.session.commit()
+    assert (doc.id, doc.number) == (1234567, f"CK-{today:%Y%m%d}-1234567")
+    assert db.session.scalar(select(Document.number).where(Document.id == 1234567)) == doc.number
+
+
+def test_an_issue_whose_first_batch_was_emptied_meanwhile_takes_the_next(setup, today, monkeypatch):
+    """The take written with the voucher fails when a concurrent issue emptied the batch after
+    our read: the issue goes on with the next batch in FEFO order, or refuses as a whole."""
+    s, f = setup, setup["f"]
+    soon = f.stock(s["depot"], s["water"], 5, expires_on=today + dt.timedelta(days=5), lot="soon")
+    late = f.stock(s["depot"], s["water"], 5, expires_on=today + dt.timedelta(days=50), lot="late")
+    f.commit()
+    ids = dict(location_id=s["depot"].id, item_id=s["water"].id)
+    soon_id = soon.id
+    real = ledger._new_document
+
+    def empty_soon_then_new_document(*args, **kwargs):  # runs between the read and the writes
+        db.session.connection().execute(text("UPDATE batch SET quantity_milli = 0 WHERE id = :id"),
+                                        {"id": soon_id})
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ledger, "_new_document", empty_soon_then_new_document)
+    doc = ledger.issue(**ids, quantity=3, user=s["keeper"], recipient="x", today=today)
+    assert [(m.batch_id, m.quantity) for m in doc.movements] == [(late.id, D(-3))]
+    db.session.rollback()
+    err = refused(InsufficientStock, ledger.issue, **ids, quantity=8, user=s["keeper"], recipient="x",
+                  today=today)
+    assert "8 箱 requested, 5 箱 usable" in str(err)
+
+
+def test_a_voucher_rolled_back_leaves_the_session_and_its_id_can_be_used_again(setup, today):
+    """Vouchers are written by Core statements and attached to the session; a rolled-back
+    savepoint or transaction takes them out of it again, as it would ORM-inserted ones."""
+    s, f = setup, setup["f"]
+    f.stock(s["depot"], s["water"], 10)
+    f.commit()
+    savepoint = db.session.begin_nested()
+    dropped = _issue_one(s, today)
+    savepoint.rollback()
+    assert dropped not in db.session
+    kept = _issue_one(s, today)
+    db.session.rollback()
+    assert kept not in db.session
+    doc = _issue_one(s, today)
+    db.session.commit()
+    assert doc in db.session and doc.number.endswith(f"{doc.id:06d}")
+    assert db.session.scalar(select(func.count()).select_from(Document).where(Document.kind == "issue")) == 1
+    assert ledger.check_ledger() == []

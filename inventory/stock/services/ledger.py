@@ -7,6 +7,11 @@ rows under one :class:`~inventory.stock.models.Document`, then flushes.  The cal
 :class:`~inventory.core.errors.DomainError` is raised — in which case
 nothing was changed.
 
+The writes are Core statements on the session's connection (sent at once, as a flush
+would); the voucher comes back as a persistent Document without a query.  An issue — the
+most frequent booking — reads once and writes the voucher, the take and the movement
+(SQLite: three statements; PostgreSQL: one), then the caller commits.
+
 Why conditional updates: ``UPDATE batch SET qty = qty - :n WHERE id = :id AND
 qty >= :n`` is correct under concurrent writers on both SQLite (with a busy
 timeout) and PostgreSQL, while read-then-write loses updates and
@@ -34,14 +39,17 @@ from decimal import Decimal
 from typing import Iterable, Sequence
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import String, and_, bindparam, case, cast, event, func, insert, inspect, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 
 from inventory.core import clock
 from inventory.core.codes import new_label_code
 from inventory.core.db import db, get_or_not_found
 from inventory.core.errors import AlreadyDone, InsufficientStock, InvalidInput, NotFound
 from inventory.core.quantities import format_quantity, parse_quantity
+from inventory.core.types import Quantity, utcnow
 from inventory.stock.models import (
     Batch,
     BatchSource,
@@ -181,45 +189,208 @@ def _reason(reason: str, *, required: bool, field: str = "reason") -> str:
 
 
 def _user(user: User) -> User:
-    if user is None or user.id is None:
-        raise InvalidInput(_l("An acting user is required."), field="user")
+    _user_id(user)
     return user
+
+
+def _user_id(user: User | None) -> int:
+    """The acting user's id, read from the instance's identity when it has one, so that a user
+    expired by the previous commit is not reloaded (one SELECT per booking saved).  Raises
+    InvalidInput when there is no user or it was never saved."""
+    if user is not None:
+        key = inspect(user).key
+        if key is not None:
+            return key[1][0]
+        if user.id is not None:
+            return user.id
+    raise InvalidInput(_l("An acting user is required."), field="user")
+
+
+def _connection():
+    """The session's connection for the ledger's Core statements, after flushing pending ORM
+    changes (Core statements do not autoflush, ORM queries did)."""
+    session = db.session()
+    session.flush()
+    return session.connection()
+
+
+#: Key in ``Session.info``: (transaction, instance) for rows the ledger wrote with Core
+#: statements and attached with :func:`_attach`, forgotten again when that transaction rolls back.
+_WRITTEN = "inventory.ledger.written"
+
+
+def _attach(obj):
+    """Make ``obj`` — built with every column set, primary key included, for a row just written
+    by a Core statement — a persistent, unmodified instance of the session, without a query.
+
+    Like an instance the ORM inserted, it leaves the session again when the transaction (or
+    savepoint) it was written in rolls back — its row is gone, and on SQLite its id is given to
+    the next row."""
+    make_transient_to_detached(obj)
+    session = db.session()
+    session.add(obj)
+    txn = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(_WRITTEN, []).append((txn, obj))
+    return obj
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back(session: Session, previous_transaction) -> None:
+    """Expunge the attached instances written inside ``previous_transaction``, just rolled back."""
+    written = session.info.get(_WRITTEN)
+    if not written:
+        return
+    kept = []
+    for txn, obj in written:
+        inside = txn
+        while inside is not None and inside is not previous_transaction:
+            inside = inside.parent
+        if inside is None:
+            kept.append((txn, obj))
+        elif obj in session:
+            session.expunge(obj)
+    session.info[_WRITTEN] = kept
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_committed(session: Session) -> None:
+    """After the real commit the attached instances are ordinary persistent ones."""
+    session.info.pop(_WRITTEN, None)
+
+
+def _expire_quantity(batch_id: int) -> None:
+    """Expire the book stock of the session's copy of batch ``batch_id`` (if loaded), which a
+    Core UPDATE has just changed, so that it is read again on access."""
+    session = db.session()
+    batch = session.identity_map.get(identity_key(Batch, batch_id))
+    if batch is not None:
+        session.expire(batch, ["quantity"])
+
+
+_DOC = Document.__table__
+_MOVEMENT = Movement.__table__
+_BATCH = Batch.__table__
+_TOKEN_USED = select(_DOC.c.id).where(_DOC.c.request_token == bindparam("token"))
 
 
 def _check_token(request_token: str | None) -> str | None:
     """Raise AlreadyDone (``repeated_form``) when this one-time form token was already used."""
     token = (request_token or "").strip() or None
     if token is not None:
-        done = db.session.scalar(select(Document.id).where(Document.request_token == token))
+        done = _connection().execute(_TOKEN_USED, {"token": token}).scalar()
         if done is not None:
             raise AlreadyDone(_l("This form was already submitted; nothing was booked twice."),
                               document_id=done, repeated_form=True)
     return token
 
 
-def _open_document(kind: DocumentKind, *, location: Location, user: User, occurred_at: dt.datetime,
-                   request_token: str | None, counterparty: str = "",
-                   counterparty_location: Location | None = None, external_ref: str = "",
-                   reason: str = "") -> Document:
-    """Create and flush the voucher; refuse a request token that was already used."""
+#: Columns of a voucher the ledger fills (``id`` and ``number`` come from the statement).
+_DOC_COLUMNS = ("kind", "location_id", "user_id", "occurred_at", "recorded_at", "request_token",
+                "counterparty", "counterparty_location_id", "external_ref", "reason")
+#: :func:`_insert_document_statement` per dialect name, built on first use.
+_INSERT_DOCUMENT: dict[str, object] = {}
+
+
+def _insert_document_statement(dialect: str):
+    """``INSERT INTO document … SELECT`` that takes the next id and writes the number
+    ``<prefix><id, at least 6 digits>`` in the same statement (no UPDATE after the INSERT),
+    RETURNING id and number.  PostgreSQL takes the id from the column's sequence; SQLite, whose
+    writers are serialised by the database lock this statement holds, takes max(id) + 1 —
+    what SQLite itself assigns in a table without AUTOINCREMENT."""
+    if dialect == "postgresql":
+        new_id = select(func.nextval(func.pg_get_serial_sequence("document", "id")).label("n")).subquery()
+        text_id = cast(new_id.c.n, String)
+        padded = case((new_id.c.n < 1000000, func.lpad(text_id, 6, "0")), else_=text_id)
+    else:
+        new_id = select((func.coalesce(func.max(_DOC.c.id), 0) + 1).label("n")).subquery()
+        padded = func.printf("%06d", new_id.c.n)
+    number = bindparam("doc_prefix", type_=String()).concat(padded)
+    values = [bindparam(f"doc_{name}", type_=_DOC.c[name].type) for name in _DOC_COLUMNS]
+    return (insert(_DOC)
+            .from_select(["id", "number", *_DOC_COLUMNS], select(new_id.c.n, number, *values))
+            .returning(_DOC.c.id, _DOC.c.number))
+
+
+_INSERT_MOVEMENT = insert(_MOVEMENT)
+_QTY = bindparam("take_qty", type_=Quantity())
+#: The conditional take: never below zero, and only while the batch is still at the location.
+_TAKE = (update(_BATCH)
+         .where(_BATCH.c.id == bindparam("take_batch"), _BATCH.c.location_id == bindparam("take_location"),
+                _BATCH.c.quantity_milli >= _QTY)
+         .values(quantity_milli=_BATCH.c.quantity_milli - _QTY))
+
+
+def _new_document(kind: DocumentKind, *, location: Location | int, user: User, occurred_at: dt.datetime,
+                  request_token: str | None, counterparty: str = "",
+                  counterparty_location: Location | None = None, external_ref: str = "",
+                  reason: str = "") -> tuple[Document, dict]:
+    """The voucher still to be written — a Document without id and number — and the parameters
+    of :func:`_insert_document_statement` for it.  Refuses a used request token (AlreadyDone)."""
     token = _check_token(request_token)
-    doc = Document(
-        kind=kind, location_id=location.id, user_id=user.id, occurred_at=occurred_at,
-        request_token=token, counterparty=(counterparty or "").strip(),
+    values = dict(
+        kind=kind, location_id=location if isinstance(location, int) else location.id,
+        user_id=_user_id(user), occurred_at=occurred_at, recorded_at=utcnow(), request_token=token,
+        counterparty=(counterparty or "").strip(),
         counterparty_location_id=counterparty_location.id if counterparty_location else None,
         external_ref=(external_ref or "").strip(), reason=reason,
     )
-    db.session.add(doc)
+    params = {f"doc_{name}": value for name, value in values.items()}
+    params["doc_prefix"] = f"{DOCUMENT_PREFIX[kind]}-{clock.to_local(occurred_at):%Y%m%d}-"
+    # built before the INSERT: on SQLite the write lock is held from that statement on
+    return Document(**values), params
+
+
+def _write_document(conn, stmt, params: dict, doc: Document):
+    """Run ``stmt`` (the voucher's INSERT, alone or with more) and return its one row; a unique
+    violation on a request token becomes AlreadyDone (a concurrent post of the same form won)."""
     try:
-        db.session.flush()
+        return conn.execute(stmt, params).one()
     except IntegrityError:
-        # A concurrent post with the same token won the race.  The session must
-        # be rolled back by the caller, which then finds the first document.
+        if doc.request_token is None:
+            raise
+        # The session must be rolled back by the caller, which then finds the first document.
         raise AlreadyDone(_l("This form was already submitted; nothing was booked twice."),
                           repeated_form=True) from None
-    local = clock.to_local(occurred_at)
-    doc.number = f"{DOCUMENT_PREFIX[kind]}-{local:%Y%m%d}-{doc.id:06d}"
-    return doc
+
+
+def _document_statement(dialect: str):
+    stmt = _INSERT_DOCUMENT.get(dialect)
+    if stmt is None:
+        stmt = _INSERT_DOCUMENT[dialect] = _insert_document_statement(dialect)
+    return stmt
+
+
+def _open_document(kind: DocumentKind, **kwargs) -> Document:
+    """Write the numbered voucher with one Core statement (no ORM flush) and return it as a
+    persistent Document.  Arguments as :func:`_new_document` (``location`` a Location or its
+    id).  Raises AlreadyDone for a request token already used."""
+    doc, params = _new_document(kind, **kwargs)
+    conn = _connection()
+    doc.id, doc.number = _write_document(conn, _document_statement(conn.dialect.name), params, doc)
+    return _attach(doc)
+
+
+_MOVEMENT_COLUMNS = ("kind", "item_id", "location_id", "quantity_milli", "user_id", "occurred_at",
+                     "recorded_at", "reason", "fefo_override")
+_ISSUE_IN_ONE: list = []
+
+
+def _issue_in_one_statement():
+    """PostgreSQL: voucher, first conditional take and its movement in one statement
+    (data-modifying CTEs), one round trip instead of three.  The movement is written only if
+    the UPDATE matched; the row returned is (document id, number, movements written: 0 or 1)."""
+    if not _ISSUE_IN_ONE:
+        doc = _document_statement("postgresql").cte("doc")
+        took = _TAKE.returning(_BATCH.c.id.label("batch_id")).cte("took")
+        values = [bindparam(f"mv_{name}", type_=_MOVEMENT.c[name].type) for name in _MOVEMENT_COLUMNS]
+        movement = (insert(_MOVEMENT)
+                    .from_select(["document_id", "batch_id", *_MOVEMENT_COLUMNS],
+                                 select(doc.c.id, took.c.batch_id, *values).select_from(doc).join(took, true()))
+                    .returning(_MOVEMENT.c.id)
+                    .cte("movement"))
+        _ISSUE_IN_ONE.append(select(doc.c.id, doc.c.number,
+                                    select(func.count()).select_from(movement).scalar_subquery()))
+    return _ISSUE_IN_ONE[0]
 
 
 def _book(doc: Document, batch: Batch, kind: MovementKind, quantity: Decimal, *, location_id: int,
@@ -234,29 +405,28 @@ def _book(doc: Document, batch: Batch, kind: MovementKind, quantity: Decimal, *,
     return mv
 
 
-def _take(batch: Batch, quantity: Decimal, location_id: int) -> bool:
-    """Atomically take ``quantity`` from ``batch`` if that much is on hand and the
-    batch is still at ``location_id``; True on success."""
-    result = db.session.execute(
-        update(Batch)
-        .where(Batch.id == batch.id, Batch.location_id == location_id, Batch.quantity >= quantity)
-        .values(quantity=Batch.quantity - quantity)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.expire(batch, ["quantity"])
+def _take(batch: Batch | int, quantity: Decimal, location_id: int, conn=None) -> bool:
+    """Atomically take ``quantity`` from ``batch`` (a Batch or its id) if that much is on hand
+    and the batch is still at ``location_id``; True on success.  One conditional UPDATE, on
+    ``conn`` when given (the session's connection, nothing pending to flush)."""
+    batch_id = batch if isinstance(batch, int) else batch.id
+    result = (conn or _connection()).execute(_TAKE, {"take_batch": batch_id, "take_location": location_id,
+                                           "take_qty": quantity})
+    _expire_quantity(batch_id)
     return result.rowcount == 1
+
+
+_PUT = (update(_BATCH)
+        .where(_BATCH.c.id == bindparam("put_batch"), _BATCH.c.location_id == bindparam("put_location"))
+        .values(quantity_milli=_BATCH.c.quantity_milli + bindparam("put_qty", type_=Quantity())))
 
 
 def _put(batch: Batch, quantity: Decimal, location_id: int) -> None:
     """Atomically add ``quantity`` to ``batch``; raise InvalidInput if the batch has
     meanwhile moved away from ``location_id``."""
-    result = db.session.execute(
-        update(Batch)
-        .where(Batch.id == batch.id, Batch.location_id == location_id)
-        .values(quantity=Batch.quantity + quantity)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.expire(batch, ["quantity"])
+    result = _connection().execute(_PUT, {"put_batch": batch.id, "put_location": location_id,
+                                          "put_qty": quantity})
+    _expire_quantity(batch.id)
     if result.rowcount != 1:
         raise _moved(batch)
 
@@ -434,21 +604,36 @@ def issue(*, location_id: int, item_id: int, quantity: Decimal | int | str, user
     location, expired batch), NotFound, InsufficientStock (more than the usable
     stock), AlreadyDone (repeated request token).
     """
-    user = _user(user)
-    location = _get_location(location_id)
-    item = _get_item(item_id)
+    user_id = _user_id(user)
+    try:
+        when, late = booking_time(occurred_at), None
+    except InvalidInput as err:  # raised below, after the checks that come first
+        when, late = clock.to_utc_naive(occurred_at), err
+    rows = _connection().execute(_ISSUE_HEAD, {
+        "head_location": location_id, "head_item": item_id, "head_today": today,
+        "head_received_by": clock.local_date(when)}).all()
+    if not rows:
+        raise NotFound(_l("Unknown location."), field="location")
+    head = rows[0]
+    if not head.location_active:
+        raise InvalidInput(_l("Location %(name)s is inactive.", name=head.location_name), field="location")
+    if head.item_id is None:
+        raise NotFound(_l("Unknown item."), field="item")
+    if not head.item_active:
+        raise InvalidInput(_l("Item %(name)s is inactive.", name=head.item_name), field="item")
+    item = head  # has the item's ``unit`` and ``unit_precision``
     qty = parse_quantity(quantity, item)
     recipient = (recipient or "").strip()
     if not recipient:
         raise InvalidInput(_l("The recipient is required."), field="recipient")
-    when = booking_time(occurred_at)
-
-    candidates = usable_batches(location.id, item.id, today, received_by=clock.local_date(when))
-    chosen: list[Batch]
+    if late is not None:
+        raise late
+    # (batch id, on hand) of the usable batches, nearest expiry first
+    candidates = [(row.batch_id, row.on_hand) for row in rows if row.batch_id is not None]
     override = False
     if batch_id is not None:
         batch = _get_batch(batch_id)
-        if batch.location_id != location.id or batch.item_id != item.id:
+        if batch.location_id != location_id or batch.item_id != head.item_id:
             raise InvalidInput(_l("That batch is not this item at this location."), field="batch")
         if batch.is_expired(today):
             raise InvalidInput(
@@ -459,38 +644,77 @@ def issue(*, location_id: int, item_id: int, quantity: Decimal | int | str, user
         _not_before_receipt(batch, when)
         if batch.quantity < qty:
             raise _short(item, batch.quantity, qty)
-        chosen = [batch]
-        override = not candidates or candidates[0].id != batch.id
+        override = not candidates or candidates[0][0] != batch.id
+        candidates = [(batch.id, batch.quantity)]
     else:
-        available = sum((b.quantity for b in candidates), Decimal(0))
+        available = sum((on_hand for _id, on_hand in candidates), Decimal(0))
         if available < qty:
             raise _short(item, available, qty)
-        chosen = candidates
 
-    doc = _open_document(DocumentKind.ISSUE, location=location, user=user, occurred_at=when,
-                         request_token=request_token, counterparty=recipient,
-                         reason=_reason(reason, required=False))
+    doc, doc_params = _new_document(DocumentKind.ISSUE, location=location_id, user=user, occurred_at=when,
+                                    request_token=request_token, counterparty=recipient,
+                                    reason=_reason(reason, required=False))
+    conn = db.session.connection()
+    movement = dict(kind=MovementKind.ISSUE, item_id=head.item_id, location_id=location_id, user_id=user_id,
+                    occurred_at=when, recorded_at=doc.recorded_at, reason=doc.reason, reverses_id=None,
+                    fefo_override=override)
+    first_done = None  # PostgreSQL: whether the first take, written with the voucher, succeeded
+    if conn.dialect.name == "postgresql":
+        first_id, first_on_hand = candidates[0]
+        params = dict(doc_params, take_batch=first_id, take_location=location_id,
+                      take_qty=min(first_on_hand, qty),
+                      **{f"mv_{name}": movement[name] for name in _MOVEMENT_COLUMNS if name != "quantity_milli"},
+                      mv_quantity_milli=-min(first_on_hand, qty))
+        doc.id, doc.number, written = _write_document(conn, _issue_in_one_statement(), params, doc)
+        _expire_quantity(first_id)
+        first_done = written == 1
+    else:
+        doc.id, doc.number = _write_document(conn, _document_statement(conn.dialect.name), doc_params, doc)
+    _attach(doc)
+    movement["document_id"] = doc.id
     remaining = qty
-    for batch in chosen:
+    for index, (chosen_id, on_hand) in enumerate(candidates):
         if remaining <= 0:
             break
-        on_hand = batch.quantity  # as read above; re-read only when a concurrent writer changed it
-        for _attempt in range(_RETRIES):
+        # ``on_hand`` as read above; re-read only when a concurrent writer changed it
+        for attempt in range(_RETRIES):
             take = min(on_hand, remaining)
             if take <= 0:
                 break
-            if not _take(batch, take, location.id):
-                on_hand = _current_quantity(batch.id)
+            if index == 0 and attempt == 0 and first_done is not None:
+                taken = first_done  # already tried, with the voucher
+            else:
+                taken = _take(chosen_id, take, location_id, conn)
+                if taken:
+                    conn.execute(_INSERT_MOVEMENT, dict(movement, batch_id=chosen_id, quantity_milli=-take))
+            if not taken:
+                on_hand = _current_quantity(chosen_id)
                 continue
-            _book(doc, batch, MovementKind.ISSUE, -take, location_id=location.id,
-                  reason=doc.reason, fefo_override=override)
             remaining -= take
             break
     if remaining > 0:
         # Concurrent issues used the stock between our read and our update.
         raise _short(item, qty - remaining, qty)
-    db.session.flush()
     return doc
+
+
+#: Everything an issue reads, in one statement: the location (no row: unknown), the item
+#: (NULL columns: unknown) and its usable batches in FEFO order (the order of
+#: :func:`usable_batches`; NULL batch columns: none).
+_ISSUE_HEAD = (
+    select(Location.active.label("location_active"), Location.name_zh.label("location_name"),
+           Item.id.label("item_id"), Item.active.label("item_active"), Item.name_zh.label("item_name"),
+           Item.unit.label("unit"), Item.unit_precision.label("unit_precision"),
+           Batch.id.label("batch_id"), Batch.quantity.label("on_hand"))
+    .select_from(Location)
+    .outerjoin(Item, Item.id == bindparam("head_item"))
+    .outerjoin(Batch, and_(
+        Batch.location_id == Location.id, Batch.item_id == Item.id, Batch.quantity > 0,
+        or_(Batch.expires_on.is_(None), Batch.expires_on >= bindparam("head_today")),
+        Batch.received_on <= bindparam("head_received_by")))
+    .where(Location.id == bindparam("head_location"))
+    .order_by(Batch.expires_on.is_(None), Batch.expires_on, Batch.received_on, Batch.id)
+)
 
 
 # --------------------------------------------------------------------------- transfer
