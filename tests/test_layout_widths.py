@@ -8,6 +8,8 @@ label of each check box or radio button (the box itself may be small when its la
 """
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import select
 
@@ -110,3 +112,41 @@ def test_no_page_scrolls_sideways_and_every_target_is_44_px(app, live_server, br
     report = [f"{w} px {lang} {path}: page is {what}" for w, lang, path, what in wide]
     report += [f"{w} px {lang} {path}: {what}" for w, lang, path, what in small]
     assert not report, f"{len(report)} problems:\n" + "\n".join(report)
+
+
+@pytest.mark.browser
+def test_a_location_page_fits_few_phone_screens_and_keeps_problem_batches_in_view(app, live_server, phone):
+    """The depot page listed every batch open, 17 screens on a 360 × 740 phone (issue 14, item 6).
+    Batches that need action (expired, near expiry) stay visible; the others of an item fold away."""
+    from inventory.demo.seed import seed_demo
+    from inventory.stock.models import Batch, Location
+
+    seed_demo(today=TODAY, with_accounts=True)
+    db.session.commit()
+    _sign_in(phone, live_server, "admin", "zh")
+    screens = {}
+    for loc in db.session.scalars(select(Location).where(Location.kind.in_(["depot", "civil_defence"]))):
+        phone.goto(f"{live_server}/locations/{loc.code}")
+        screens[loc.code] = phone.evaluate("document.documentElement.scrollHeight") / 740
+    assert screens["HSYS"] <= 12, screens  # 18.5 screens before
+
+    phone.goto(f"{live_server}/locations/HSYS")
+    problem = db.session.scalars(select(Batch).join(Location).where(
+        Location.code == "HSYS", Batch.quantity > 0, Batch.expires_on <= TODAY)).all()
+    assert problem  # the demo has expired stock at the depot
+    rows = phone.locator(".batch-row.status-row-expired")
+    assert rows.count() == len(problem)
+    assert all(rows.nth(i).is_visible() for i in range(rows.count()))
+    # An item in good order is one closed line; tapping it shows its batches.
+    fine_id = phone.locator("details.stock-item:not([open])").first.get_attribute("id")
+    fine = phone.locator(f"#{fine_id}")
+    assert not fine.locator(".batch-row").first.is_visible()
+    fine.locator("summary").click()
+    assert fine.locator(".batch-row").first.is_visible()
+    # Searching for a lot opens the item that holds it.
+    closed_lot = db.session.scalars(select(Batch.lot_number).join(Location).join(Batch.item).where(
+        Location.code == "HSYS", Batch.quantity > 0, Batch.expires_on > TODAY + dt.timedelta(days=400),
+        Batch.lot_number != "").order_by(Batch.id)).first()
+    phone.fill("#stock-filter", closed_lot)
+    match = phone.locator(f".batch-row:has-text('{closed_lot}')")
+    assert match.is_visible()

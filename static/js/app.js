@@ -19,6 +19,8 @@
       rows.forEach(function (row) {
         var text = (row.getAttribute("data-text") || row.textContent).toLowerCase();
         row.hidden = q !== "" && text.indexOf(q) === -1;
+        // A folded item opens when the search matches it.
+        if (row.tagName === "DETAILS" && q !== "" && !row.hidden) { row.open = true; }
       });
     });
   });
